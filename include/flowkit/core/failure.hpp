@@ -1,0 +1,75 @@
+#pragma once
+// fk::failure: an exception captured as a value: which atom threw, the exception's type name,
+// its what(), and the live exception for rethrow() while in process.
+
+#include <cxxabi.h>
+
+#include <cstdlib>
+#include <exception>
+#include <memory>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <typeinfo>
+#include <utility>
+
+namespace flowkit {
+
+namespace detail {
+inline std::string demangle(const char* mangled) {
+  int status = 0;
+  std::unique_ptr<char, void (*)(void*)> text{abi::__cxa_demangle(mangled, nullptr, nullptr, &status),
+                                              std::free};
+  return status == 0 && text ? std::string{text.get()} : std::string{mangled};
+}
+}  // namespace detail
+
+class failure {
+ public:
+  failure() = default;
+
+  // Captures the exception in flight; call from inside a catch block.
+  static failure current(std::string_view atom) {
+    failure f;
+    f.atom_ = atom;
+    f.error_ = std::current_exception();
+    try {
+      throw;
+    } catch (const std::exception& e) {
+      f.type_name_ = detail::demangle(typeid(e).name());
+      f.what_ = e.what();
+    } catch (...) {
+      const std::type_info* type = abi::__cxa_current_exception_type();
+      f.type_name_ = type ? detail::demangle(type->name()) : "unknown exception";
+    }
+    return f;
+  }
+
+  // A failure known only by its description, e.g. one loaded from a checkpoint.
+  failure(std::string atom, std::string type_name, std::string what)
+      : atom_(std::move(atom)), type_name_(std::move(type_name)), what_(std::move(what)) {}
+
+  const std::string& atom() const noexcept { return atom_; }
+  const std::string& type_name() const noexcept { return type_name_; }
+  const std::string& what() const noexcept { return what_; }
+  const std::exception_ptr& exception() const noexcept { return error_; }
+
+  // Throws the original exception, or a std::runtime_error describing it if it was not
+  // captured in this process.
+  [[noreturn]] void rethrow() const {
+    if (error_) std::rethrow_exception(error_);
+    throw std::runtime_error(atom_ + " failed with " + type_name_ + ": " + what_);
+  }
+
+ private:
+  std::string atom_;
+  std::string type_name_;
+  std::string what_;
+  std::exception_ptr error_;
+};
+
+// Every failure of a flow run, handed to a revert that asks for them.
+using failures = std::span<const failure>;
+
+}  // namespace flowkit

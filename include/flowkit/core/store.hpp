@@ -1,0 +1,75 @@
+#pragma once
+// fk::store<"a", "b">(1, 2.5): the flow's inputs, named and typed. The engine reads an input from
+// the store only when no task before the consumer produces it (see docs/concepts.md).
+
+#include <flowkit/core/name.hpp>
+
+#include <cstddef>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+namespace flowkit {
+
+template <class Names, class... Values>
+class store_t;
+
+template <name... Names, class... Values>
+class store_t<names<Names...>, Values...> {
+  static_assert(sizeof...(Names) == sizeof...(Values),
+                "fk::store<names...>(values...) needs one value per name");
+
+ public:
+  using slot_names = names<Names...>;
+  using value_types = std::tuple<Values...>;
+  static constexpr std::size_t size = sizeof...(Values);
+
+  constexpr store_t() = default;
+  template <class... Args>
+    requires(sizeof...(Args) == size && sizeof...(Args) > 0)
+  constexpr explicit store_t(std::in_place_t, Args&&... args)
+      : values_(std::forward<Args>(args)...) {}
+
+  // Index of a slot in this store, or size if absent.
+  static constexpr std::size_t index_of(std::string_view slot) noexcept {
+    for (std::size_t i = 0; i < size; ++i)
+      if (slot_names::views[i] == slot) return i;
+    return size;
+  }
+  static constexpr bool contains(std::string_view slot) noexcept { return index_of(slot) < size; }
+
+  template <std::size_t I>
+  constexpr const auto& value() const noexcept { return std::get<I>(values_); }
+  template <std::size_t I>
+  constexpr auto& value() noexcept { return std::get<I>(values_); }
+
+  template <name Slot>
+    requires(contains(Slot.view()))
+  constexpr const auto& get() const noexcept { return std::get<index_of(Slot.view())>(values_); }
+
+  const value_types& values() const noexcept { return values_; }
+  value_types& values() noexcept { return values_; }
+
+ private:
+  value_types values_;
+};
+
+// fk::store<"order_id">(42), fk::store<"a", "b">(1, std::string{"x"}), fk::store<>() for none.
+template <name... Names, class... Values>
+constexpr auto store(Values&&... values) {
+  static_assert(sizeof...(Names) == sizeof...(Values),
+                "fk::store<names...>(values...) needs one value per name");
+  if constexpr (sizeof...(Values) == 0)
+    return store_t<names<Names...>>{};
+  else
+    return store_t<names<Names...>, std::decay_t<Values>...>{std::in_place,
+                                                              std::forward<Values>(values)...};
+}
+
+template <class T>
+inline constexpr bool is_store_v = false;
+template <class Names, class... Values>
+inline constexpr bool is_store_v<store_t<Names, Values...>> = true;
+
+}  // namespace flowkit

@@ -1,0 +1,110 @@
+#pragma once
+// Where each input of a flow bound to a store gets its value, decided at compile time: an atom's
+// output, the store, the task itself (inject) or the task's default. Also the engine-time wiring
+// checks: inputs that nothing provides, store values of the wrong type, unknown result names.
+
+#include <flowkit/core/store.hpp>
+#include <flowkit/flow/check.hpp>
+
+#include <cstddef>
+#include <string_view>
+
+namespace flowkit::detail {
+
+enum class source_kind : unsigned char { atom_output, store, task_value, missing };
+
+struct input_source {
+  source_kind kind = source_kind::missing;
+  std::size_t atom = npos;   // producer atom, for atom_output
+  std::size_t index = npos;  // the producer's output index, or the store's value index
+};
+
+template <class Store>
+struct store_types;
+template <class Names, class... Values>
+struct store_types<store_t<Names, Values...>> {
+  static constexpr std::array<type_id, sizeof...(Values) + 1> ids{type_id_of<Values>..., nullptr};
+};
+
+template <class Flow, class Store>
+constexpr input_source source_of(std::size_t input) {
+  constexpr auto& s = spec_v<Flow>;
+  constexpr auto& an = analysis_v<Flow>;
+  const provider p = an.producers[input];
+  if (p.found()) return {source_kind::atom_output, p.atom, p.output - s.atoms[p.atom].output_begin};
+  const input_entry& in = s.inputs[input];
+  if (in.kind == input_kind::injected) return {source_kind::task_value};
+  if (std::size_t at = Store::index_of(in.slot); at < Store::size) return {source_kind::store, npos, at};
+  if (in.kind == input_kind::optional) return {source_kind::task_value};
+  return {};
+}
+
+// The first input that nothing provides, or whose store value has the wrong type.
+template <class Flow, class Store>
+constexpr std::pair<std::size_t, std::size_t> first_unbound_input() {
+  constexpr auto& s = spec_v<Flow>;
+  for (std::size_t a = 0; a < s.size.atoms; ++a)
+    for (std::size_t i = s.atoms[a].input_begin; i < s.atoms[a].input_end; ++i) {
+      const input_source src = source_of<Flow, Store>(i);
+      if (src.kind == source_kind::missing) return {a, i};
+      if (src.kind == source_kind::store && store_types<Store>::ids[src.index] != s.inputs[i].type) return {a, i};
+    }
+  return {npos, npos};
+}
+
+template <class Flow, class Store>
+constexpr bool check_bindings() {
+  if constexpr (!analysis_v<Flow>.error.ok()) {
+    return check_flow<Flow>();
+  } else {
+    constexpr auto unbound = first_unbound_input<Flow, Store>();
+    if constexpr (unbound.first == npos) {
+      return true;
+    } else {
+      constexpr auto& s = spec_v<Flow>;
+      constexpr std::string_view slot = s.inputs[unbound.second].slot;
+      constexpr std::string_view task = s.atoms[unbound.first].label;
+      constexpr input_source src = source_of<Flow, Store>(unbound.second);
+      if constexpr (src.kind == source_kind::missing) {
+        (void)diagnostic::missing_input<name_from<slot.size()>(slot), name_from<task.size()>(task)>{};
+      } else {
+        using consumer = atom_type<Flow, unbound.first>;
+        using expected = typename consumer::template input_type<unbound.second - s.atoms[unbound.first].input_begin>;
+        using stored = std::remove_cvref_t<decltype(std::declval<const Store&>().template value<src.index>())>;
+        (void)diagnostic::store_type_mismatch<name_from<slot.size()>(slot), name_from<task.size()>(task), expected,
+                                              stored>{};
+      }
+      return false;
+    }
+  }
+}
+
+// Where `get<slot>()` reads a flow's result: the root's provider of the slot, else the store.
+template <class Flow, class Store>
+constexpr input_source result_source(std::string_view slot) {
+  constexpr auto& s = spec_v<Flow>;
+  const provider p = export_of(s, 0, slot);
+  if (p.ambiguous()) return {};
+  if (p.found()) return {source_kind::atom_output, p.atom, p.output - s.atoms[p.atom].output_begin};
+  if (std::size_t at = Store::index_of(slot); at < Store::size) return {source_kind::store, npos, at};
+  return {};
+}
+
+template <class Flow, class Store, name Slot>
+constexpr bool check_result_name() {
+  if constexpr (result_source<Flow, Store>(Slot.view()).kind != source_kind::missing) {
+    return true;
+  } else {
+    constexpr provider p = export_of(spec_v<Flow>, 0, Slot.view());
+    if constexpr (p.ambiguous()) {
+      constexpr std::string_view a = spec_v<Flow>.atoms[p.atom].label;
+      constexpr std::string_view b = spec_v<Flow>.atoms[p.second].label;
+      (void)diagnostic::duplicate_provider<Slot, Flow::name, name_from<a.size()>(a), name_from<b.size()>(b)>{};
+    } else {
+      (void)diagnostic::unknown_result<Slot, Flow::name>{};
+    }
+    return false;
+  }
+}
+
+}  // namespace flowkit::detail

@@ -1,0 +1,111 @@
+#pragma once
+// The edges between atoms that the engine schedules by: successors in compressed rows and each
+// atom's number of predecessors, so that an atom becomes ready when a counter reaches zero.
+// A flow-level edge X -> Y (linear order, a graph flow's edge) joins every last atom of X to
+// every first atom of Y, as TaskFlow's compiler does.
+
+#include <flowkit/flow/analysis.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <utility>
+
+namespace flowkit::detail {
+
+template <spec_size Size, class Visit>
+constexpr void visit_ends(const flow_spec<Size>& s, const flow_analysis<Size>& an, std::size_t node,
+                          bool sources, Visit& visit) {
+  const node_entry& n = s.nodes[node];
+  if (n.kind == node_kind::task) {
+    visit(n.atom_begin);
+    return;
+  }
+  const std::size_t* first = an.sequence.data() + an.sequence_begin[node];
+  std::size_t children = 0;
+  for (std::size_t c = n.first_child; c != npos; c = s.nodes[c].next_sibling) ++children;
+  if (n.kind == node_kind::linear) {
+    // The first (or last) child that has atoms at all.
+    for (std::size_t i = 0; i < children; ++i) {
+      const std::size_t c = first[sources ? i : children - 1 - i];
+      if (s.nodes[c].atom_begin != s.nodes[c].atom_end) return visit_ends(s, an, c, sources, visit);
+    }
+    return;
+  }
+  for (std::size_t i = 0; i < children; ++i) {
+    const std::size_t c = first[i];
+    if (n.kind == node_kind::graph && (sources ? an.has_in[c] : an.has_out[c])) continue;
+    visit_ends(s, an, c, sources, visit);
+  }
+}
+
+// Calls edge(from_atom, to_atom) for every atom-level edge.
+template <spec_size Size, class Edge>
+constexpr void for_each_atom_edge(const flow_spec<Size>& s, const flow_analysis<Size>& an, Edge edge) {
+  auto join = [&](std::size_t x, std::size_t y) {
+    auto each_sink = [&](std::size_t from) {
+      auto each_source = [&](std::size_t to) { edge(from, to); };
+      visit_ends(s, an, y, true, each_source);
+    };
+    visit_ends(s, an, x, false, each_sink);
+  };
+  for (std::size_t f = 0; f < Size.nodes; ++f) {
+    if (s.nodes[f].kind != node_kind::linear) continue;
+    std::size_t previous = npos;
+    for (std::size_t c = s.nodes[f].first_child; c != npos; c = s.nodes[c].next_sibling) {
+      if (s.nodes[c].atom_begin == s.nodes[c].atom_end) continue;
+      if (previous != npos) join(previous, c);
+      previous = c;
+    }
+  }
+  for (std::size_t e = 0; e < an.child_edge_count; ++e) join(an.child_edges[e].from, an.child_edges[e].to);
+}
+
+template <spec_size Size>
+constexpr std::size_t count_atom_edges(const flow_spec<Size>& s, const flow_analysis<Size>& an) {
+  std::size_t count = 0;
+  for_each_atom_edge(s, an, [&](std::size_t, std::size_t) { ++count; });
+  return count;
+}
+
+template <std::size_t Atoms, std::size_t Edges>
+struct atom_graph {
+  std::array<std::size_t, Atoms + 1> successors_begin{};  // successors of a: [begin[a], begin[a+1])
+  std::array<std::size_t, Edges + 1> successors{};
+  std::array<std::size_t, Atoms + 1> predecessor_count{};
+  std::array<std::size_t, Edges + 1> predecessors{};  // by target, same layout
+  std::array<std::size_t, Atoms + 1> predecessors_begin{};
+};
+
+template <std::size_t Edges, spec_size Size>
+constexpr auto build_atom_graph(const flow_spec<Size>& s, const flow_analysis<Size>& an) {
+  atom_graph<Size.atoms, Edges> g{};
+  std::array<std::pair<std::size_t, std::size_t>, Edges + 1> pairs{};
+  std::size_t n = 0;
+  for_each_atom_edge(s, an, [&](std::size_t from, std::size_t to) { pairs[n++] = {from, to}; });
+  std::sort(pairs.begin(), pairs.begin() + Edges);
+  for (std::size_t e = 0; e < Edges; ++e) {
+    g.successors[e] = pairs[e].second;
+    ++g.successors_begin[pairs[e].first + 1];
+    ++g.predecessor_count[pairs[e].second];
+  }
+  for (std::size_t a = 0; a < Size.atoms; ++a) {
+    g.successors_begin[a + 1] += g.successors_begin[a];
+    g.predecessors_begin[a + 1] = g.predecessors_begin[a] + g.predecessor_count[a];
+  }
+  std::array<std::size_t, Size.atoms + 1> filled{};
+  for (std::size_t e = 0; e < Edges; ++e) {
+    const std::size_t to = pairs[e].second;
+    g.predecessors[g.predecessors_begin[to] + filled[to]++] = pairs[e].first;
+  }
+  return g;
+}
+
+template <class Flow>
+inline constexpr std::size_t atom_edge_count_v = count_atom_edges(spec_v<Flow>, analysis_v<Flow>);
+
+template <class Flow>
+inline constexpr auto atom_graph_v =
+    build_atom_graph<atom_edge_count_v<Flow>>(spec_v<Flow>, analysis_v<Flow>);
+
+}  // namespace flowkit::detail

@@ -1,0 +1,16 @@
+#pragma once
+// flowkit's core: tasks, flows, the engine. Needs Boost.Hana and the standard library only.
+
+#include <flowkit/core/failure.hpp>
+#include <flowkit/core/name.hpp>
+#include <flowkit/core/outcome.hpp>
+#include <flowkit/core/progress.hpp>
+#include <flowkit/core/states.hpp>
+#include <flowkit/core/store.hpp>
+#include <flowkit/core/task.hpp>
+#include <flowkit/engine/engine.hpp>
+#include <flowkit/engine/run_result.hpp>
+#include <flowkit/flow/graph_flow.hpp>
+#include <flowkit/flow/linear_flow.hpp>
+#include <flowkit/flow/link.hpp>
+#include <flowkit/flow/unordered_flow.hpp>

@@ -1,0 +1,115 @@
+#pragma once
+// What a jobboard throws. Every error names what it is about (job id, owner, path) in what(),
+// and keeps those as fields for code that reacts to it.
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+namespace flowkit {
+
+// Base of every jobboard error.
+class jobboard_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// No job with this id is on the board (never posted, or consumed, or trashed).
+class job_not_found : public jobboard_error {
+ public:
+  explicit job_not_found(std::string job_id)
+      : jobboard_error("flowkit: job " + job_id + " is not on the board"), job_id_(std::move(job_id)) {}
+  const std::string& job_id() const noexcept { return job_id_; }
+
+ private:
+  std::string job_id_;
+};
+
+// claim(): another owner holds a live claim.
+class unclaimable_job : public jobboard_error {
+ public:
+  unclaimable_job(std::string job_id, std::string owner, const std::string& until)
+      : jobboard_error("flowkit: job " + job_id + " is claimed by '" + owner + "' until " + until),
+        job_id_(std::move(job_id)), owner_(std::move(owner)) {}
+  const std::string& job_id() const noexcept { return job_id_; }
+  const std::string& owner() const noexcept { return owner_; }
+
+ private:
+  std::string job_id_, owner_;
+};
+
+// An action that needs ownership was made with a claim that is not the job's live claim.
+class not_owner : public jobboard_error {
+ public:
+  not_owner(std::string job_id, std::string who, const std::string& why)
+      : jobboard_error("flowkit: '" + who + "' does not own job " + job_id + ": " + why),
+        job_id_(std::move(job_id)), who_(std::move(who)) {}
+  const std::string& job_id() const noexcept { return job_id_; }
+  const std::string& who() const noexcept { return who_; }
+
+ private:
+  std::string job_id_, who_;
+};
+
+// The claim was valid once and is no longer: it expired, was abandoned, the job was claimed
+// again (a higher fencing token) or left the board. The holder must stop working on the job.
+class claim_lost : public not_owner {
+ public:
+  claim_lost(std::string job_id, std::string who, std::uint64_t token, const std::string& why)
+      : not_owner(std::move(job_id), std::move(who), "claim #" + std::to_string(token) + " lost: " + why),
+        token_(token) {}
+  std::uint64_t token() const noexcept { return token_; }
+
+ private:
+  std::uint64_t token_;
+};
+
+// The path exists and is something else: a plain file, a foreign LMDB environment, a directory
+// holding other files. Nothing at the path was changed.
+class not_a_board : public jobboard_error {
+ public:
+  not_a_board(std::string path, const std::string& why)
+      : jobboard_error("flowkit: " + path + " is not a jobboard: " + why), path_(std::move(path)) {}
+  const std::string& path() const noexcept { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// The board was written by a newer flowkit (or is of an unknown kind). Left untouched.
+class incompatible_board_format : public jobboard_error {
+ public:
+  incompatible_board_format(std::string path, std::uint32_t found, std::uint32_t supported)
+      : jobboard_error("flowkit: jobboard " + path + " has format " + std::to_string(found) +
+                       "; this flowkit reads format " + std::to_string(supported) + " and older"),
+        path_(std::move(path)), found_(found), supported_(supported) {}
+  const std::string& path() const noexcept { return path_; }
+  std::uint32_t found() const noexcept { return found_; }
+  std::uint32_t supported() const noexcept { return supported_; }
+
+ private:
+  std::string path_;
+  std::uint32_t found_, supported_;
+};
+
+// A job record that does not decode (bad checksum, truncated, unknown record version). Listings
+// skip it and report it; operations on that job throw this.
+class corrupt_job : public jobboard_error {
+ public:
+  corrupt_job(std::string job_id, const std::string& why)
+      : jobboard_error("flowkit: job record " + job_id + " is corrupt: " + why), job_id_(std::move(job_id)) {}
+  const std::string& job_id() const noexcept { return job_id_; }
+
+ private:
+  std::string job_id_;
+};
+
+// job.store<S>() with an S other than the one the job was posted with.
+class store_type_mismatch : public jobboard_error {
+ public:
+  store_type_mismatch(const std::string& job_id, const std::string& posted, const std::string& asked)
+      : jobboard_error("flowkit: job " + job_id + " was posted with store {" + posted +
+                       "}, read as {" + asked + "}") {}
+};
+
+}  // namespace flowkit

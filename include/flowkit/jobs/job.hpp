@@ -1,0 +1,309 @@
+#pragma once
+// The job model: ids, priorities, states, a job as read from a board, and a claim.
+//
+// Times are std::chrono::system_clock: a claim's expiry must mean the same instant to every
+// process that reads the board, which a steady clock (per boot, per process on some systems) does
+// not promise. Boards are shared by processes on one machine, so there is one clock and no skew;
+// a wall-clock step shortens or lengthens live claims, and fencing tokens keep that safe.
+
+#include <flowkit/jobs/errors.hpp>
+#include <flowkit/persistence/serialization.hpp>
+
+#include <array>
+#include <cerrno>
+#include <chrono>
+#include <compare>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+#include <sys/random.h>
+
+namespace flowkit {
+
+using job_clock = std::chrono::system_clock;
+using job_time = job_clock::time_point;
+
+// A job's id: a random (version 4) UUID, so ids from different boards and processes never meet.
+class job_id {
+ public:
+  static constexpr std::size_t size = 16;
+
+  constexpr job_id() noexcept = default;
+  explicit constexpr job_id(const std::array<std::uint8_t, size>& bytes) noexcept : bytes_(bytes) {}
+
+  // From getrandom(2), not a seeded engine: a forked child must not repeat its parent's ids.
+  static job_id generate() {
+    std::array<std::uint8_t, size> b{};
+    std::size_t got = 0;
+    while (got < size) {
+      const ssize_t n = ::getrandom(b.data() + got, size - got, 0);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        throw std::system_error(errno, std::generic_category(), "flowkit: getrandom");
+      }
+      got += static_cast<std::size_t>(n);
+    }
+    b[6] = static_cast<std::uint8_t>((b[6] & 0x0f) | 0x40);
+    b[8] = static_cast<std::uint8_t>((b[8] & 0x3f) | 0x80);
+    return job_id{b};
+  }
+
+  // "8-4-4-4-12" lower-case hex; nullopt if text is not one.
+  static std::optional<job_id> parse(std::string_view text) noexcept {
+    if (text.size() != 36) return std::nullopt;
+    std::array<std::uint8_t, size> b{};
+    std::size_t k = 0;
+    auto hex = [](char c) -> int {
+      if (c >= '0' && c <= '9') return c - '0';
+      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+      if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+      return -1;
+    };
+    for (std::size_t i = 0; i < text.size();) {
+      if (i == 8 || i == 13 || i == 18 || i == 23) {
+        if (text[i] != '-') return std::nullopt;
+        ++i;
+        continue;
+      }
+      const int hi = hex(text[i]), lo = hex(text[i + 1]);
+      if (hi < 0 || lo < 0) return std::nullopt;
+      b[k++] = static_cast<std::uint8_t>(hi * 16 + lo);
+      i += 2;
+    }
+    return job_id{b};
+  }
+
+  std::string str() const {
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string s;
+    s.reserve(36);
+    for (std::size_t i = 0; i < size; ++i) {
+      if (i == 4 || i == 6 || i == 8 || i == 10) s.push_back('-');
+      s.push_back(digits[bytes_[i] >> 4]);
+      s.push_back(digits[bytes_[i] & 0xf]);
+    }
+    return s;
+  }
+
+  const std::array<std::uint8_t, size>& bytes() const noexcept { return bytes_; }
+  explicit operator bool() const noexcept { return *this != job_id{}; }
+
+  friend constexpr auto operator<=>(const job_id&, const job_id&) noexcept = default;
+  friend std::ostream& operator<<(std::ostream& os, const job_id& id) { return os << id.str(); }
+
+ private:
+  std::array<std::uint8_t, size> bytes_{};
+};
+
+// TaskFlow's priorities. Every board lists higher priority first, then oldest first.
+enum class job_priority : std::uint8_t { very_low = 0, low = 1, normal = 2, high = 3, very_high = 4 };
+
+constexpr std::string_view to_string(job_priority p) noexcept {
+  switch (p) {
+    case job_priority::very_low: return "VERY_LOW";
+    case job_priority::low: return "LOW";
+    case job_priority::normal: return "NORMAL";
+    case job_priority::high: return "HIGH";
+    case job_priority::very_high: return "VERY_HIGH";
+  }
+  return "?";
+}
+
+// COMPLETE is what a consumed or trashed job is; the board keeps only trashed ones (in its trash).
+enum class job_state : std::uint8_t { unclaimed, claimed, complete };
+
+constexpr std::string_view to_string(job_state s) noexcept {
+  switch (s) {
+    case job_state::unclaimed: return "UNCLAIMED";
+    case job_state::claimed: return "CLAIMED";
+    case job_state::complete: return "COMPLETE";
+  }
+  return "?";
+}
+
+// Listing filters: board.jobs(fk::only_unclaimed), board.jobs(fk::all_jobs).
+enum class job_filter : std::uint8_t { all, unclaimed };
+inline constexpr job_filter all_jobs = job_filter::all;
+inline constexpr job_filter only_unclaimed = job_filter::unclaimed;
+
+// What post() may say besides the job's name, flow and store.
+struct post_options {
+  job_priority priority = job_priority::normal;
+  std::string flow_detail;  // the flow detail it checkpoints to; empty: the job's id
+};
+
+namespace detail {
+
+inline std::string format_time(job_time t) {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+  return "t=" + std::to_string(ms / 1000) + "." + std::to_string(1000 + ms % 1000).substr(1) + "s";
+}
+
+// Everything a board stores about a job. Jobs are snapshots of it.
+struct job_record {
+  job_id id;
+  job_priority priority = job_priority::normal;
+  std::uint64_t sequence = 0;  // order of posting on this board: "oldest first" within a priority
+  job_time created{};
+  std::string name, flow, flow_detail;
+  std::string store_signature, store_bytes;
+  // Claim: owner empty = never claimed or abandoned. token counts claims (fencing).
+  std::string owner;
+  job_time expires{};
+  std::uint64_t token = 0;
+
+  bool claimed_at(job_time now) const noexcept { return !owner.empty() && expires > now; }
+};
+
+struct job_access;
+
+}  // namespace detail
+
+// A claim on a job: who holds it, until when, and its fencing token. The token grows with every
+// new claim of the job (not with a renewal by the same owner), so a writer that checks it against
+// the board's current token cannot act on a claim that was lost.
+class claim {
+ public:
+  claim() = default;
+  const flowkit::job_id& job() const noexcept { return job_; }
+  const std::string& owner() const noexcept { return owner_; }
+  std::uint64_t token() const noexcept { return token_; }
+  job_time expires() const noexcept { return expires_; }
+
+ private:
+  friend struct detail::job_access;
+  flowkit::job_id job_;
+  std::string owner_;
+  std::uint64_t token_ = 0;
+  job_time expires_{};
+};
+
+// A job as read from a board at one instant: its state is as of that read.
+class job {
+ public:
+  const job_id& id() const noexcept { return rec_.id; }
+  const std::string& name() const noexcept { return rec_.name; }
+  const std::string& flow() const noexcept { return rec_.flow; }  // the flow's registered name
+  const std::string& flow_detail() const noexcept { return rec_.flow_detail; }
+  job_priority priority() const noexcept { return rec_.priority; }
+  job_time created() const noexcept { return rec_.created; }
+  job_state state() const noexcept { return state_; }
+  // When claimed (as of the read): the owner and the claim's expiry.
+  std::optional<std::string> owner() const {
+    return state_ == job_state::claimed ? std::optional<std::string>{rec_.owner} : std::nullopt;
+  }
+  std::optional<job_time> expires() const noexcept {
+    return state_ == job_state::claimed ? std::optional<job_time>{rec_.expires} : std::nullopt;
+  }
+  // How many claims the job has had; a live claim's token equals it.
+  std::uint64_t token() const noexcept { return rec_.token; }
+
+  // The store the job was posted with, typed: job.store<decltype(fk::store<"order_id">(0))>().
+  // Throws store_type_mismatch if S is not the posted store's type.
+  template <class S>
+  S store() const {
+    static_assert(is_store_v<S>, "fk::job::store<S>() requires S to be an fk::store_t");
+    const std::string asked = flowkit::store_signature<S>();
+    if (asked != rec_.store_signature) throw store_type_mismatch(rec_.id.str(), rec_.store_signature, asked);
+    try {
+      return deserialize_from<S>(rec_.store_bytes);
+    } catch (const std::exception& e) {
+      throw corrupt_job(rec_.id.str(), std::string{"store does not deserialise: "} + e.what());
+    }
+  }
+  const std::string& store_signature() const noexcept { return rec_.store_signature; }
+  const std::string& store_bytes() const noexcept { return rec_.store_bytes; }
+
+ private:
+  friend struct detail::job_access;
+  detail::job_record rec_;
+  job_state state_ = job_state::unclaimed;
+};
+
+// A trashed job: moved aside with the reason, inspectable, never served again.
+struct trashed_job {
+  flowkit::job job;  // state complete
+  std::string reason;
+  std::string by;  // the owner that trashed it
+  job_time when{};
+};
+
+// What claim_next() returns: the claim and the job it is on.
+struct claimed_job {
+  flowkit::claim claim;
+  flowkit::job job;
+};
+
+// Board notifications, delivered to listeners in the process that made the change, after the
+// change is committed. Other processes see changes through wait() and listings.
+enum class job_event_kind : std::uint8_t { posted, claimed, consumed, abandoned, trashed, claim_lost, corrupt };
+
+constexpr std::string_view to_string(job_event_kind k) noexcept {
+  switch (k) {
+    case job_event_kind::posted: return "posted";
+    case job_event_kind::claimed: return "claimed";
+    case job_event_kind::consumed: return "consumed";
+    case job_event_kind::abandoned: return "abandoned";
+    case job_event_kind::trashed: return "trashed";
+    case job_event_kind::claim_lost: return "claim_lost";
+    case job_event_kind::corrupt: return "corrupt";
+  }
+  return "?";
+}
+
+struct job_event {
+  job_event_kind kind{};
+  flowkit::job_id job;
+  std::string owner;         // claimed/consumed/abandoned/trashed: the actor; claim_lost: who lost it
+  std::uint64_t token = 0;   // the claim's fencing token, where there is one
+  std::string detail;        // claim_lost: why; trashed: the reason; corrupt: what is wrong
+};
+
+using job_listener = std::function<void(const job_event&)>;
+using listener_id = std::uint64_t;
+
+namespace detail {
+
+// Builds jobs and claims; boards are the only writers of them.
+struct job_access {
+  static job make_job(job_record rec, job_time now) {
+    job j;
+    j.state_ = rec.claimed_at(now) ? job_state::claimed : job_state::unclaimed;
+    j.rec_ = std::move(rec);
+    return j;
+  }
+  static job make_complete(job_record rec) {
+    job j;
+    j.state_ = job_state::complete;
+    j.rec_ = std::move(rec);
+    return j;
+  }
+  static claim make_claim(const job_record& rec) {
+    claim c;
+    c.job_ = rec.id;
+    c.owner_ = rec.owner;
+    c.token_ = rec.token;
+    c.expires_ = rec.expires;
+    return c;
+  }
+  static void set_expiry(claim& c, job_time t) noexcept { c.expires_ = t; }
+  static const job_record& record(const job& j) noexcept { return j.rec_; }
+};
+
+}  // namespace detail
+}  // namespace flowkit
+
+template <>
+struct std::hash<flowkit::job_id> {
+  std::size_t operator()(const flowkit::job_id& id) const noexcept {
+    std::uint64_t a = 0;
+    std::memcpy(&a, id.bytes().data(), sizeof a);
+    return static_cast<std::size_t>(a);
+  }
+};

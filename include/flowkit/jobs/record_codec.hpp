@@ -1,0 +1,147 @@
+#pragma once
+// The byte layout of a job record in a board file (format 1). Little-endian, fixed header first
+// so that claim checks read a few fields; a checksum over the whole record so that a damaged
+// record is reported as corrupt instead of served.
+//
+//   0  u8  record version (1)        1  u8  priority        2  u16 zero
+//   4  u32 FNV-1a of bytes [0,4) and [8,end)
+//   8  u64 sequence    16 i64 created (ns since epoch)    24 i64 claim expiry (ns)
+//   32 u64 token (claims so far)
+//   40 six strings, each u32 length + bytes: owner, name, flow, flow_detail, store signature,
+//      store bytes (a Boost binary archive without header)
+
+#include <flowkit/jobs/job.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace flowkit::detail {
+
+inline constexpr std::uint8_t record_version = 1;
+inline constexpr std::size_t record_header = 40;
+
+inline std::uint32_t fnv1a(std::string_view bytes, std::uint32_t h = 2166136261u) noexcept {
+  for (const char c : bytes) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 16777619u;
+  }
+  return h;
+}
+
+inline void put_le(std::string& out, std::uint64_t v, int bytes) {
+  for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+inline std::uint64_t get_le(std::string_view in, std::size_t at, int bytes) noexcept {
+  std::uint64_t v = 0;
+  for (int i = 0; i < bytes; ++i) v |= std::uint64_t{static_cast<unsigned char>(in[at + i])} << (8 * i);
+  return v;
+}
+inline void put_str(std::string& out, std::string_view s) {
+  put_le(out, s.size(), 4);
+  out.append(s);
+}
+
+inline std::int64_t to_ns(job_time t) noexcept {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+inline job_time from_ns(std::int64_t ns) noexcept {
+  return job_time{std::chrono::duration_cast<job_clock::duration>(std::chrono::nanoseconds{ns})};
+}
+
+inline std::uint32_t record_checksum(std::string_view rec) noexcept {
+  return fnv1a(rec.substr(8), fnv1a(rec.substr(0, 4)));
+}
+
+// Replaces out with r's bytes (out's capacity is kept: boards reuse one buffer).
+inline void encode_record(const job_record& r, std::string& out) {
+  out.clear();
+  out.push_back(static_cast<char>(record_version));
+  out.push_back(static_cast<char>(r.priority));
+  put_le(out, 0, 2);
+  put_le(out, 0, 4);  // checksum, below
+  put_le(out, r.sequence, 8);
+  put_le(out, static_cast<std::uint64_t>(to_ns(r.created)), 8);
+  put_le(out, static_cast<std::uint64_t>(to_ns(r.expires)), 8);
+  put_le(out, r.token, 8);
+  for (std::string_view s : {std::string_view{r.owner}, std::string_view{r.name}, std::string_view{r.flow},
+                             std::string_view{r.flow_detail}, std::string_view{r.store_signature},
+                             std::string_view{r.store_bytes}})
+    put_str(out, s);
+  const std::uint32_t sum = record_checksum(out);
+  for (int i = 0; i < 4; ++i) out[4 + i] = static_cast<char>((sum >> (8 * i)) & 0xff);
+}
+
+// The fields claim decisions need, read in place. Throws corrupt_job.
+struct record_view {
+  std::string_view bytes;
+  job_priority priority;
+  std::uint64_t sequence;
+  std::int64_t expires_ns;
+  std::uint64_t token;
+  std::string_view owner;
+
+  bool claimed_at(job_time now) const noexcept { return !owner.empty() && from_ns(expires_ns) > now; }
+};
+
+inline record_view view_record(const job_id& id, std::string_view rec) {
+  auto bad = [&](const std::string& why) { return corrupt_job(id.str(), why); };
+  if (rec.size() < record_header + 6 * 4) throw bad("record of " + std::to_string(rec.size()) + " bytes is too short");
+  if (static_cast<std::uint8_t>(rec[0]) != record_version)
+    throw bad("unknown record version " + std::to_string(static_cast<unsigned char>(rec[0])));
+  if (static_cast<std::uint32_t>(get_le(rec, 4, 4)) != record_checksum(rec)) throw bad("checksum mismatch");
+  const auto prio = static_cast<std::uint8_t>(rec[1]);
+  if (prio > 4) throw bad("priority " + std::to_string(prio) + " out of range");
+  const std::uint32_t owner_len = static_cast<std::uint32_t>(get_le(rec, record_header, 4));
+  if (owner_len > rec.size() - record_header - 4) throw bad("field overruns the record");
+  return record_view{rec,
+                     static_cast<job_priority>(prio),
+                     get_le(rec, 8, 8),
+                     static_cast<std::int64_t>(get_le(rec, 24, 8)),
+                     get_le(rec, 32, 8),
+                     rec.substr(record_header + 4, owner_len)};
+}
+
+inline job_record decode_record(const job_id& id, std::string_view rec) {
+  const record_view v = view_record(id, rec);
+  job_record r;
+  r.id = id;
+  r.priority = v.priority;
+  r.sequence = v.sequence;
+  r.created = from_ns(static_cast<std::int64_t>(get_le(rec, 16, 8)));
+  r.expires = from_ns(v.expires_ns);
+  r.token = v.token;
+  std::size_t at = record_header;
+  for (std::string* field : {&r.owner, &r.name, &r.flow, &r.flow_detail, &r.store_signature, &r.store_bytes}) {
+    if (rec.size() - at < 4) throw corrupt_job(id.str(), "record truncated");
+    const std::size_t len = get_le(rec, at, 4);
+    at += 4;
+    if (len > rec.size() - at) throw corrupt_job(id.str(), "field overruns the record");
+    field->assign(rec.substr(at, len));
+    at += len;
+  }
+  if (at != rec.size()) throw corrupt_job(id.str(), "trailing bytes after the record");
+  return r;
+}
+
+inline std::string_view id_key(const job_id& id) noexcept {
+  return {reinterpret_cast<const char*>(id.bytes().data()), job_id::size};
+}
+inline std::optional<job_id> id_from_key(std::string_view k) noexcept {
+  if (k.size() != job_id::size) return std::nullopt;
+  std::array<std::uint8_t, job_id::size> b{};
+  for (std::size_t i = 0; i < b.size(); ++i) b[i] = static_cast<std::uint8_t>(k[i]);
+  return job_id{b};
+}
+
+// Order index key: rank (0 = VERY_HIGH) then sequence, big-endian so LMDB's byte order is ours.
+inline std::string order_key_bytes(job_priority p, std::uint64_t sequence) {
+  std::string k(9, '\0');
+  k[0] = static_cast<char>(4 - static_cast<std::uint8_t>(p));
+  for (int i = 0; i < 8; ++i) k[1 + i] = static_cast<char>((sequence >> (8 * (7 - i))) & 0xff);
+  return k;
+}
+
+}  // namespace flowkit::detail

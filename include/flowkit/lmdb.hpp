@@ -1,0 +1,10 @@
+#pragma once
+// flowkit on LMDB: the jobboard (and, as it lands, the checkpoint store). Needs LMDB and
+// Boost.Serialization; link flowkit::lmdb. The core (<flowkit/flowkit.hpp>) needs neither.
+
+#include <flowkit/jobs/errors.hpp>
+#include <flowkit/jobs/job.hpp>
+#include <flowkit/jobs/jobboard.hpp>
+#include <flowkit/jobs/lmdb_jobboard.hpp>
+#include <flowkit/jobs/memory_jobboard.hpp>
+#include <flowkit/persistence/serialization.hpp>

@@ -1,0 +1,118 @@
+#pragma once
+// Boost.Serialization glue shared by the jobboard (job stores) and, later, checkpoints (results).
+// Binary archives without their header: the header costs about a microsecond per archive and
+// flowkit versions its own records, so the archive's own version stamp would say nothing new.
+// Binary archives are for one machine (one ABI, one endianness), which is the LMDB layer's scope.
+
+#include <flowkit/core/store.hpp>
+
+#include <boost/archive/binary_iarchive.hpp>
+#include <boost/archive/binary_oarchive.hpp>
+#include <boost/serialization/map.hpp>
+#include <boost/serialization/optional.hpp>
+#include <boost/serialization/string.hpp>
+#include <boost/serialization/utility.hpp>
+#include <boost/serialization/vector.hpp>
+
+#include <cstddef>
+#include <ios>
+#include <istream>
+#include <ostream>
+#include <streambuf>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <typeinfo>
+
+namespace flowkit {
+
+// A store serialises as its values in slot order; the slot names are part of its type.
+template <class Archive, class Names, class... Values>
+void serialize(Archive& ar, store_t<Names, Values...>& s, const unsigned /*version*/) {
+  std::apply([&ar](auto&... v) { ((ar & v), ...); }, s.values());
+}
+
+namespace detail {
+
+// Appends to a caller-owned std::string, so a buffer reused across calls keeps its capacity.
+class string_sink_buf final : public std::streambuf {
+ public:
+  explicit string_sink_buf(std::string& out) : out_(out) {}
+
+ protected:
+  int_type overflow(int_type ch) override {
+    if (traits_type::eq_int_type(ch, traits_type::eof())) return traits_type::not_eof(ch);
+    out_.push_back(traits_type::to_char_type(ch));
+    return ch;
+  }
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    out_.append(s, static_cast<std::size_t>(n));
+    return n;
+  }
+
+ private:
+  std::string& out_;
+};
+
+// Reads a string_view in place: no copy of the archive bytes.
+class view_source_buf final : public std::streambuf {
+ public:
+  explicit view_source_buf(std::string_view in) {
+    // std::streambuf's get area is non-const by signature only; it is never written through.
+    char* b = const_cast<char*>(in.data());
+    setg(b, b, b + in.size());
+  }
+};
+
+inline constexpr unsigned archive_flags = boost::archive::no_header | boost::archive::no_codecvt;
+
+}  // namespace detail
+
+// serialize_to(buf, value): replaces buf's contents with value's binary archive; buf keeps its
+// capacity, so a caller that reuses one buffer allocates only when a value outgrows it.
+template <class T>
+void serialize_to(std::string& out, const T& value) {
+  out.clear();
+  detail::string_sink_buf buf{out};
+  boost::archive::binary_oarchive ar{buf, detail::archive_flags};
+  ar << value;
+}
+
+// deserialize_from(bytes, value) / deserialize_from<T>(bytes): the inverse. Throws
+// boost::archive::archive_exception (or std::ios_base::failure) on bytes that are not a T.
+template <class T>
+void deserialize_from(std::string_view bytes, T& value) {
+  detail::view_source_buf buf{bytes};
+  boost::archive::binary_iarchive ar{buf, detail::archive_flags};
+  ar >> value;
+}
+
+template <class T>
+  requires std::is_default_constructible_v<T>
+T deserialize_from(std::string_view bytes) {
+  T value{};
+  deserialize_from(bytes, value);
+  return value;
+}
+
+// A store type's signature: its slot names and value types, e.g. "order_id:i". Stored beside the
+// bytes so that reading them back as another store type is an error, not garbage. Type names
+// come from typeid, stable within one toolchain, which is the binary archive's scope anyway.
+template <class Store>
+std::string store_signature() {
+  static_assert(is_store_v<Store>, "fk::store_signature<S>() requires S to be an fk::store_t");
+  std::string sig;
+  using names_t = typename Store::slot_names;
+  using tuple_t = typename Store::value_types;
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    ((sig.append(I == 0 ? "" : ",")
+          .append(names_t::views[I])
+          .append(":")
+          .append(typeid(std::tuple_element_t<I, tuple_t>).name())),
+     ...);
+  }(std::make_index_sequence<Store::size>{});
+  return sig;
+}
+
+}  // namespace flowkit

@@ -12,5 +12,6 @@
 #include <flowkit/engine/run_result.hpp>
 #include <flowkit/flow/graph_flow.hpp>
 #include <flowkit/flow/linear_flow.hpp>
+#include <flowkit/flow/to_dot.hpp>
 #include <flowkit/flow/link.hpp>
 #include <flowkit/flow/unordered_flow.hpp>

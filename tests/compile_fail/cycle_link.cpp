@@ -1,0 +1,18 @@
+// Two fk::links in opposite directions form a cycle in a graph flow.
+#include <flowkit/flowkit.hpp>
+
+namespace fk = flowkit;
+
+// expect: error: static assertion failed: flowkit: the dependencies between the children of a graph flow form a cycle
+// expect: cycle<flowkit::name<[0-9]+>\{"(ping|pong)"\}, flowkit::name<[0-9]+>\{"(ping|pong)"\}, flowkit::name<1>\{""\}>
+
+int main() {
+  auto ping = fk::task<"ping">([] {});
+  auto pong = fk::task<"pong">([] {});
+#ifdef FLOWKIT_NEGATIVE
+  auto flow = fk::graph_flow<"g">(ping, pong, fk::link<"ping", "pong">, fk::link<"pong", "ping">);
+#else
+  auto flow = fk::graph_flow<"g">(ping, pong, fk::link<"ping", "pong">);
+#endif
+  (void)flow;
+}

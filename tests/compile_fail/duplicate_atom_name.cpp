@@ -1,0 +1,18 @@
+// Two atoms with one name in one flow do not compile, even in different subflows.
+#include <flowkit/flowkit.hpp>
+
+namespace fk = flowkit;
+
+// expect: error: static assertion failed: flowkit: two atoms of one flow have the same name
+// expect: duplicate_atom_name<flowkit::name<[0-9]+>\{"notify"\}>
+
+int main() {
+  auto email = fk::task<"notify">([] {});
+#ifdef FLOWKIT_NEGATIVE
+  auto sms = fk::task<"notify">([] {});
+#else
+  auto sms = fk::task<"sms">([] {});
+#endif
+  auto flow = fk::linear_flow<"checkout">(email, fk::unordered_flow<"more">(sms));
+  (void)flow;
+}

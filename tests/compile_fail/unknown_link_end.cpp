@@ -1,0 +1,18 @@
+// An fk::link that names no child of its graph flow does not compile.
+#include <flowkit/flowkit.hpp>
+
+namespace fk = flowkit;
+
+// expect: error: static assertion failed: flowkit: an fk::link names no child of its graph flow
+// expect: unknown_link_end<flowkit::name<[0-9]+>\{"pnog"\}, flowkit::name<[0-9]+>\{"g"\}>
+
+int main() {
+  auto ping = fk::task<"ping">([] {});
+  auto pong = fk::task<"pong">([] {});
+#ifdef FLOWKIT_NEGATIVE
+  auto flow = fk::graph_flow<"g">(ping, pong, fk::link<"ping", "pnog">);
+#else
+  auto flow = fk::graph_flow<"g">(ping, pong, fk::link<"ping", "pong">);
+#endif
+  (void)flow;
+}

@@ -1,0 +1,18 @@
+// Reading a result that the flow does not produce, from the engine, does not compile.
+#include <flowkit/flowkit.hpp>
+
+namespace fk = flowkit;
+
+// expect: error: static assertion failed: flowkit: get<name>\(\) reads a slot that the flow does not produce
+// expect: unknown_result<flowkit::name<[0-9]+>\{"nope"\}, flowkit::name<[0-9]+>\{"checkout"\}>
+
+int main() {
+  auto fetch = fk::task<"fetch">(fk::inputs<"order_id">, fk::outputs<"order">, [](int id) { return id * 2; });
+  fk::engine eng{fk::linear_flow<"checkout">(fetch), fk::store<"order_id">(42)};
+  eng.run();
+#ifdef FLOWKIT_NEGATIVE
+  [[maybe_unused]] const auto& nope = eng.get<"nope">();
+#else
+  return eng.get<"order">() + eng.get<"order_id">();
+#endif
+}

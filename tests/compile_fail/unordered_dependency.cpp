@@ -1,0 +1,18 @@
+// A child of an unordered flow may not read what its sibling provides.
+#include <flowkit/flowkit.hpp>
+
+namespace fk = flowkit;
+
+// expect: error: static assertion failed: flowkit: a task of an unordered flow reads a slot that its sibling provides
+// expect: unordered_dependency<flowkit::name<[0-9]+>\{"order"\}, flowkit::name<[0-9]+>\{"charge"\}, flowkit::name<[0-9]+>\{"fetch"\}>
+
+int main() {
+  auto fetch = fk::task<"fetch">(fk::outputs<"order">, [] { return 42; });
+  auto charge = fk::task<"charge">(fk::inputs<"order">, fk::outputs<"receipt">, [](int o) { return o; });
+#ifdef FLOWKIT_NEGATIVE
+  auto flow = fk::unordered_flow<"both">(fetch, charge);
+#else
+  auto flow = fk::linear_flow<"both">(fetch, charge);
+#endif
+  (void)flow;
+}

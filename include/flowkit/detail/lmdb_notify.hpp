@@ -49,6 +49,8 @@ class shared_notifier {
   ~shared_notifier() { ::munmap(words_, file_size); }
 
   std::uint32_t sequence() const noexcept { return seq().load(std::memory_order_seq_cst); }
+  // Processes (threads) asleep in wait(), plus any killed while asleep: for tests and tools.
+  std::uint32_t waiting() const noexcept { return waiters().load(std::memory_order_seq_cst); }
 
   // After a commit that waiters may care about.
   void notify() noexcept {

@@ -15,6 +15,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -164,7 +165,7 @@ class board_front {
 
   // The typed store of a job on this board: board.load_store<S>(job) == job.store<S>().
   template <class S>
-  S load_store(const job& j) const {
+  std::remove_cv_t<S> load_store(const job& j) const {
     return j.template store<S>();
   }
 

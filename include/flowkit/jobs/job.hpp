@@ -21,6 +21,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <type_traits>
 
 #include <sys/random.h>
 
@@ -207,12 +208,13 @@ class job {
   // The store the job was posted with, typed: job.store<decltype(fk::store<"order_id">(0))>().
   // Throws store_type_mismatch if S is not the posted store's type.
   template <class S>
-  S store() const {
-    static_assert(is_store_v<S>, "fk::job::store<S>() requires S to be an fk::store_t");
-    const std::string asked = flowkit::store_signature<S>();
+  std::remove_cv_t<S> store() const {
+    using T = std::remove_cv_t<S>;
+    static_assert(is_store_v<T>, "fk::job::store<S>() requires S to be an fk::store_t");
+    const std::string asked = flowkit::store_signature<T>();
     if (asked != rec_.store_signature) throw store_type_mismatch(rec_.id.str(), rec_.store_signature, asked);
     try {
-      return deserialize_from<S>(rec_.store_bytes);
+      return deserialize_from<T>(rec_.store_bytes);
     } catch (const std::exception& e) {
       throw corrupt_job(rec_.id.str(), std::string{"store does not deserialise: "} + e.what());
     }

@@ -104,6 +104,9 @@ inline lmdb_location locate_board(const std::filesystem::path& path, bool single
   }
   if (fs::is_regular_file(st)) {
     if (fs::file_size(path) != 0 && !is_lmdb_file(path)) throw not_a_board(p, "not an LMDB file");
+    // The data file of a directory board: open it as that board, with its lock file, or two
+    // lock files would guard one data file.
+    if (path.filename() == "data.mdb" && fs::exists(path.parent_path() / "lock.mdb")) return {path, true};
     return {path, false};
   }
   throw not_a_board(p, "neither a directory nor a regular file");

@@ -2,6 +2,8 @@
 // Boost.Serialization glue shared by the jobboard (job stores) and, later, checkpoints (results).
 // Binary archives without their header: the header costs about a microsecond per archive and
 // flowkit versions its own records, so the archive's own version stamp would say nothing new.
+// Standard containers (string, vector, map, pair) come serialisable; std::optional needs
+// Boost 1.84's <boost/serialization/std_optional.hpp> or the user's own serialize().
 // Binary archives are for one machine (one ABI, one endianness), which is the LMDB layer's scope.
 
 #include <flowkit/core/store.hpp>
@@ -9,7 +11,6 @@
 #include <boost/archive/binary_iarchive.hpp>
 #include <boost/archive/binary_oarchive.hpp>
 #include <boost/serialization/map.hpp>
-#include <boost/serialization/optional.hpp>
 #include <boost/serialization/string.hpp>
 #include <boost/serialization/utility.hpp>
 #include <boost/serialization/vector.hpp>

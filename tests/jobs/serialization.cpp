@@ -1,0 +1,50 @@
+// The Boost.Serialization glue: stores round-trip, buffers are reused, signatures tell types apart.
+
+#include <flowkit/persistence/serialization.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <utility>
+#include <string>
+#include <vector>
+
+namespace fk = flowkit;
+
+TEST_CASE("stores round-trip through a binary archive", "[jobboard][serialization]") {
+  const auto s = fk::store<"id", "tags", "limits", "note">(7, std::vector<std::string>{"a", "b"},
+                                                           std::map<std::string, int>{{"x", 1}},
+                                                           std::pair<double, std::string>{2.5, "p"});
+  std::string buf;
+  fk::serialize_to(buf, s);
+  const auto back = fk::deserialize_from<std::remove_const_t<decltype(s)>>(buf);
+  CHECK(back.get<"id">() == 7);
+  CHECK(back.get<"tags">() == std::vector<std::string>{"a", "b"});
+  CHECK(back.get<"limits">().at("x") == 1);
+  CHECK(back.get<"note">().first == 2.5);
+  CHECK(back.get<"note">().second == "p");
+
+  const auto empty = fk::store<>();
+  fk::serialize_to(buf, empty);
+  CHECK_NOTHROW(fk::deserialize_from<std::remove_const_t<decltype(empty)>>(buf));
+}
+
+TEST_CASE("serialize_to reuses the caller's buffer", "[jobboard][serialization]") {
+  std::string buf;
+  buf.reserve(4096);
+  const auto* data = buf.data();
+  fk::serialize_to(buf, fk::store<"s">(std::string(100, 'x')));
+  const std::size_t first = buf.size();
+  fk::serialize_to(buf, fk::store<"s">(std::string(10, 'y')));
+  CHECK(buf.size() < first);  // replaced, not appended
+  CHECK(buf.data() == data);   // same allocation
+}
+
+TEST_CASE("store signatures name slots and types", "[jobboard][serialization]") {
+  const std::string a = fk::store_signature<decltype(fk::store<"order_id">(0))>();
+  const std::string b = fk::store_signature<decltype(fk::store<"order_id">(0L))>();
+  const std::string c = fk::store_signature<decltype(fk::store<"order">(0))>();
+  CHECK(a != b);
+  CHECK(a != c);
+  CHECK_THAT(a, Catch::StartsWith("order_id:"));
+}

@@ -1,0 +1,120 @@
+#pragma once
+// Test support for the jobboard tests: fresh temp directories, forked children, pipes.
+// Children never touch Catch2: they report through pipes and exit codes, and leave with _exit.
+
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include <signal.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace flowkit::test {
+
+// A fresh directory (mkdtemp), removed by the process that made it.
+class temp_dir {
+ public:
+  temp_dir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "flowkit-jobs-XXXXXX").string();
+    if (!::mkdtemp(tmpl.data())) throw std::system_error(errno, std::generic_category(), "mkdtemp");
+    path_ = tmpl;
+  }
+  temp_dir(const temp_dir&) = delete;
+  temp_dir& operator=(const temp_dir&) = delete;
+  ~temp_dir() {
+    if (::getpid() == owner_) {
+      std::error_code ec;
+      std::filesystem::remove_all(path_, ec);
+    }
+  }
+  const std::filesystem::path& path() const noexcept { return path_; }
+  std::filesystem::path operator/(const char* name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+  pid_t owner_ = ::getpid();
+};
+
+// A pipe for fixed-size messages between a parent and its children.
+class channel {
+ public:
+  channel() {
+    if (::pipe(fd_) != 0) throw std::system_error(errno, std::generic_category(), "pipe");
+  }
+  channel(const channel&) = delete;
+  channel& operator=(const channel&) = delete;
+  ~channel() {
+    ::close(fd_[0]);
+    ::close(fd_[1]);
+  }
+
+  void send(const void* data, std::size_t n) const {
+    const char* p = static_cast<const char*>(data);
+    while (n > 0) {
+      const ssize_t w = ::write(fd_[1], p, n);
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) throw std::system_error(errno, std::generic_category(), "write");
+      p += w;
+      n -= static_cast<std::size_t>(w);
+    }
+  }
+  void receive(void* data, std::size_t n) const {
+    char* p = static_cast<char*>(data);
+    while (n > 0) {
+      const ssize_t r = ::read(fd_[0], p, n);
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) throw std::runtime_error("channel closed");
+      p += r;
+      n -= static_cast<std::size_t>(r);
+    }
+  }
+  template <class T>
+  void send_value(const T& v) const {
+    send(&v, sizeof v);
+  }
+  template <class T>
+  T receive_value() const {
+    T v{};
+    receive(&v, sizeof v);
+    return v;
+  }
+
+ private:
+  int fd_[2]{-1, -1};
+};
+
+// Runs body in a forked child; its return value is the child's exit code. An exception exits 99.
+inline pid_t spawn(const std::function<int()>& body) {
+  const pid_t pid = ::fork();
+  if (pid < 0) throw std::system_error(errno, std::generic_category(), "fork");
+  if (pid == 0) {
+    int rc = 99;
+    try {
+      rc = body();
+    } catch (...) {
+    }
+    ::_exit(rc);
+  }
+  return pid;
+}
+
+// The child's exit code, or 128 + signal.
+inline int join(pid_t pid) {
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) throw std::system_error(errno, std::generic_category(), "waitpid");
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return -1;
+}
+
+}  // namespace flowkit::test

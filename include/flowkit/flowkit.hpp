@@ -9,7 +9,12 @@
 #include <flowkit/core/store.hpp>
 #include <flowkit/core/task.hpp>
 #include <flowkit/engine/engine.hpp>
+#include <flowkit/engine/executor.hpp>
+#include <flowkit/engine/listener.hpp>
+#include <flowkit/engine/logging_listener.hpp>
 #include <flowkit/engine/run_result.hpp>
+#include <flowkit/engine/thread_pool.hpp>
+#include <flowkit/engine/timing_listener.hpp>
 #include <flowkit/flow/graph_flow.hpp>
 #include <flowkit/flow/linear_flow.hpp>
 #include <flowkit/flow/to_dot.hpp>

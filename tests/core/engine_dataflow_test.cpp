@@ -150,22 +150,23 @@ TEST_CASE("class tasks, rebound, injected and defaulted inputs get their values"
   CHECK(with_bonus.get<"scaled">() == 2.0 * 101.0);
 }
 
-TEST_CASE("a failing task stops the serial run and is reported", "[engine]") {
+TEST_CASE("a failing task stops the serial run, is reported, and what ran is reverted", "[engine]") {
   int after = 0;
   auto ok = fk::task<"ok">(fk::outputs<"x">, [] { return 1; });
   auto bad = fk::task<"bad">(fk::inputs<"x">, [](int) { throw std::domain_error("card declined"); });
   auto later = fk::task<"later">([&] { ++after; });
   fk::engine eng{fk::linear_flow<"lf">(ok, bad, later)};
   auto r = eng.run();
-  CHECK(r.state() == fk::flow_state::failure);
+  CHECK(r.state() == fk::flow_state::reverted);
   REQUIRE(r.failures().size() == 1);
   CHECK(r.failures()[0].atom() == "bad");
   CHECK(r.failures()[0].type_name() == "std::domain_error");
   CHECK(r.failures()[0].what() == "card declined");
   CHECK(after == 0);
-  CHECK(eng.state_of("ok") == fk::atom_state::success);
-  CHECK(eng.state_of("bad") == fk::atom_state::failure);
+  CHECK(eng.state_of("ok") == fk::atom_state::reverted);
+  CHECK(eng.state_of("bad") == fk::atom_state::reverted);
   CHECK(eng.state_of("later") == fk::atom_state::pending);
-  CHECK(r.has<"x">());
+  CHECK_FALSE(r.has<"x">());  // a reverted atom's outputs are gone
+  CHECK_THROWS_AS(r.get<"x">(), fk::no_result);
   CHECK_THROWS_AS(eng.state_of("nope"), std::out_of_range);
 }

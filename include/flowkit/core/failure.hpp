@@ -25,14 +25,18 @@ inline std::string demangle(const char* mangled) {
 }
 }  // namespace detail
 
+// When a failure happened: in a task's execute or in its revert.
+enum class failure_phase : unsigned char { execute, revert };
+
 class failure {
  public:
   failure() = default;
 
   // Captures the exception in flight; call from inside a catch block.
-  static failure current(std::string_view atom) {
+  static failure current(std::string_view atom, failure_phase phase = failure_phase::execute) {
     failure f;
     f.atom_ = atom;
+    f.phase_ = phase;
     f.error_ = std::current_exception();
     try {
       throw;
@@ -47,13 +51,15 @@ class failure {
   }
 
   // A failure known only by its description, e.g. one loaded from a checkpoint.
-  failure(std::string atom, std::string type_name, std::string what)
-      : atom_(std::move(atom)), type_name_(std::move(type_name)), what_(std::move(what)) {}
+  failure(std::string atom, std::string type_name, std::string what,
+          failure_phase phase = failure_phase::execute)
+      : atom_(std::move(atom)), type_name_(std::move(type_name)), what_(std::move(what)), phase_(phase) {}
 
   const std::string& atom() const noexcept { return atom_; }
   const std::string& type_name() const noexcept { return type_name_; }
   const std::string& what() const noexcept { return what_; }
   const std::exception_ptr& exception() const noexcept { return error_; }
+  failure_phase phase() const noexcept { return phase_; }
 
   // Throws the original exception, or a std::runtime_error describing it if it was not
   // captured in this process.
@@ -67,6 +73,7 @@ class failure {
   std::string type_name_;
   std::string what_;
   std::exception_ptr error_;
+  failure_phase phase_ = failure_phase::execute;
 };
 
 // Every failure of a flow run, handed to a revert that asks for them.

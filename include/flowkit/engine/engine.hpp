@@ -1,16 +1,27 @@
 #pragma once
-// fk::engine binds a flow to its store and runs it. Everything about wiring was decided by the
-// compiler; at run time an atom's inputs are references into typed result storage, found by
+// fk::engine binds a flow to its store and runs it: on the calling thread (fk::serial, one fixed
+// order, fail-fast) or on an executor (fk::thread_pool, or a user's). Wiring was decided by the
+// compiler; at run time an atom's inputs are references into typed result storage found by
 // compile-time indices (no std::any, no string lookups, no allocation per task).
 //
 //   fk::engine eng{flow, fk::store<"order_id">(42)};
-//   auto r = eng.run();                       // serial, on the calling thread
+//   auto r = eng.run();                           // or eng.run(pool)
 //   const std::string& t = r.get<"tracking">();
+//
+// Semantics (TaskFlow's, see docs/engine.md): when a task throws, no new atom starts, running
+// atoms finish, then every atom that ran is reverted in reverse dependency order. A revert that
+// throws stops further reverts and the flow ends FAILURE; running the engine again resumes them.
+// suspend() stops starting atoms; run() again continues where the run stopped.
 
 #include <flowkit/core/failure.hpp>
+#include <flowkit/core/outcome.hpp>
+#include <flowkit/core/progress.hpp>
 #include <flowkit/core/states.hpp>
 #include <flowkit/core/store.hpp>
+#include <flowkit/detail/parallel_phase.hpp>
 #include <flowkit/engine/bindings.hpp>
+#include <flowkit/engine/executor.hpp>
+#include <flowkit/engine/listener.hpp>
 #include <flowkit/engine/run_result.hpp>
 #include <flowkit/flow/atom_graph.hpp>
 
@@ -18,15 +29,26 @@
 #include <boost/hana/basic_tuple.hpp>
 
 #include <array>
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
+#include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <stop_token>
+#include <string>
 #include <type_traits>
 #include <utility>
 #include <variant>
 #include <vector>
 
 namespace flowkit {
+
+// get<name>() of a slot whose producer has no result now (it never ran, or was reverted).
+class no_result : public std::logic_error {
+ public:
+  using std::logic_error::logic_error;
+};
 
 namespace detail {
 
@@ -49,6 +71,7 @@ class engine {
   static_assert(is_store_v<Store>, "fk::engine{flow, store}: the second argument is made by fk::store<...>(...)");
 
   static constexpr auto& spec = detail::spec_v<Flow>;
+  static constexpr auto& order = detail::analysis_v<Flow>.order;
   static constexpr bool wired = detail::check_bindings<Flow, Store>();
 
  public:
@@ -57,44 +80,84 @@ class engine {
   static constexpr std::size_t atom_count = spec.size.atoms;
 
   explicit engine(Flow flow, Store store = {}) : flow_(std::move(flow)), store_(std::move(store)) {
-    states_.fill(atom_state::pending);
+    for (auto& s : states_) s.store(atom_state::pending, std::memory_order_relaxed);
+    failure_of_.fill(none);
+  }
+  engine(const engine&) = delete;
+  engine& operator=(const engine&) = delete;
+  ~engine() {
+    if (phase_) phase_->release();
   }
 
-  // Runs the flow to its end on the calling thread, atoms in one fixed topological order.
-  run_result<engine> run() {
-    if constexpr (wired) {
-      failures_.clear();
-      flow_state_ = flow_state::running;
-      for (std::size_t i = 0; i < atom_count; ++i) {
-        const std::size_t atom = detail::analysis_v<Flow>.order[i];
-        if (states_[atom] == atom_state::success) continue;
-        states_[atom] = atom_state::running;
-        try {
-          execute_table[atom](*this);
-          states_[atom] = atom_state::success;
-        } catch (...) {
-          states_[atom] = atom_state::failure;
-          failures_.push_back(failure::current(spec.atoms[atom].label));
-          flow_state_ = flow_state::failure;
-          return run_result<engine>{*this};
-        }
-      }
-      flow_state_ = flow_state::success;
+  // Runs on the calling thread, deterministically: atoms in one fixed topological order,
+  // reverts in the reverse of it, nothing started after a failure.
+  run_result<engine> run() { return run(serial); }
+  run_result<engine> run(serial_t) {
+    return run_phases([this] { serial_execute(); }, [this] { serial_revert(); });
+  }
+
+  // Runs on an executor: ready atoms in parallel, each made ready by a counter of its
+  // predecessors. The calling thread works too, and returns when the run has ended.
+  template <executor E>
+  run_result<engine> run(E& ex) {
+    return run_phases([&] { parallel(ex, false); }, [&] { parallel(ex, true); });
+  }
+
+  // Asks a running run to stop starting atoms; running ones finish and run() returns SUSPENDED.
+  // Callable from any thread, or from a listener; ignored when no run is under way. Tasks that
+  // take a std::stop_token see a stop requested.
+  void suspend() {
+    std::lock_guard lock{control_};
+    if (!running_) return;
+    suspend_requested_.store(true, std::memory_order_release);
+    stop_.request_stop();
+  }
+
+  // Forgets every result and failure: every atom PENDING, the flow PENDING.
+  void reset() {
+    for (std::size_t a = 0; a < atom_count; ++a)
+      if (state(a) != atom_state::pending) set_state(a, atom_state::pending);
+    clear_results();
+    execute_failures_.clear();
+    revert_failures_.clear();
+    all_failures_.clear();
+    failure_of_.fill(none);
+    must_revert_ = false;
+    if (flow_state_ != flow_state::pending) set_flow_state(flow_state::pending);
+  }
+
+  // Registers a listener. An lvalue is referred to (keep it alive while the engine lives); an
+  // rvalue is kept by the engine.
+  template <class L>
+    requires listener<std::remove_cvref_t<L>>
+  void listen(L&& l) {
+    using type = std::remove_cvref_t<L>;
+    if constexpr (std::is_lvalue_reference_v<L>) {
+      listeners_.push_back(detail::listener_entry::of(l));
+    } else {
+      auto owned = std::make_shared<type>(std::forward<L>(l));
+      auto entry = detail::listener_entry::of(*owned);
+      entry.owned = std::move(owned);
+      listeners_.push_back(std::move(entry));
     }
-    return run_result<engine>{*this};
   }
 
   // A result by slot name: the output of the flow's last provider of it, else the store's value.
-  // Undefined unless that provider ran (see has<name>()).
+  // Throws fk::no_result when that provider has no result now.
   template <name Slot>
   const auto& get() const {
     constexpr bool known = detail::check_result_name<Flow, Store, Slot>();
     if constexpr (known) {
       constexpr detail::input_source src = detail::result_source<Flow, Store>(Slot.view());
-      if constexpr (src.kind == detail::source_kind::store)
+      if constexpr (src.kind == detail::source_kind::store) {
         return store_.template value<src.index>();
-      else
+      } else {
+        if (!boost::hana::at_c<src.atom>(results_).has_value())
+          throw no_result("flowkit: slot '" + std::string(Slot.view()) + "' has no value: atom '" +
+                          std::string(spec.atoms[src.atom].label) + "' that provides it is " +
+                          std::string(to_string(state(src.atom))));
         return output<src.atom, src.index>();
+      }
     }
   }
 
@@ -113,18 +176,284 @@ class engine {
     }
   }
 
-  atom_state state_of(std::string_view atom) const {
-    for (std::size_t a = 0; a < atom_count; ++a)
-      if (spec.atoms[a].label == atom) return states_[a];
-    throw std::out_of_range("flowkit: no atom named '" + std::string(atom) + "' in flow '" +
-                            std::string(Flow::name.view()) + "'");
-  }
+  atom_state state_of(std::string_view atom) const { return state(index_of(atom)); }
   flow_state state() const noexcept { return flow_state_; }
-  const std::vector<failure>& failures() const noexcept { return failures_; }
+  const std::vector<failure>& failures() const noexcept { return all_failures_; }
+  // Atoms that ran and are not reverted although the flow had to revert (a revert failed).
+  std::vector<std::string_view> unreverted() const {
+    std::vector<std::string_view> left;
+    if (!must_revert_) return left;
+    for (std::size_t a = 0; a < atom_count; ++a)
+      if (needs_revert(a)) left.push_back(spec.atoms[a].label);
+    return left;
+  }
   const Flow& flow() const noexcept { return flow_; }
   const Store& store() const noexcept { return store_; }
 
  private:
+  static constexpr std::size_t none = static_cast<std::size_t>(-1);
+
+  // ----- one run: the flow's states around the execute and revert phases -----
+
+  template <class Execute, class Revert>
+  run_result<engine> run_phases(Execute execute, Revert revert) {
+    if constexpr (wired) {
+      begin_run();
+      struct end_run {
+        engine& self;
+        ~end_run() { self.finish_run(); }
+      } guard{*this};
+      if (flow_state_ == flow_state::running) {
+        execute();
+        if (failed_.load(std::memory_order_acquire)) {
+          must_revert_ = true;
+          set_flow_state(flow_state::reverting);
+        } else if (suspend_requested_.load(std::memory_order_acquire) && !all_done()) {
+          suspend_flow();
+          return run_result<engine>{*this};
+        } else {
+          set_flow_state(flow_state::success);
+          return run_result<engine>{*this};
+        }
+      }
+      if (flow_state_ == flow_state::reverting) {
+        revert();
+        if (revert_failed_.load(std::memory_order_acquire)) {
+          set_flow_state(flow_state::failure);
+        } else if (suspend_requested_.load(std::memory_order_acquire) && !unreverted().empty()) {
+          suspend_flow();
+        } else {
+          set_flow_state(flow_state::reverted);
+        }
+      }
+    }
+    return run_result<engine>{*this};
+  }
+
+  void begin_run() {
+    {
+      std::lock_guard lock{control_};
+      if (running_) throw std::logic_error("flowkit: engine of flow '" + std::string(Flow::name.view()) +
+                                           "' is already running");
+      running_ = true;
+      suspend_requested_.store(false, std::memory_order_relaxed);
+      if (stop_.stop_requested()) stop_ = std::stop_source{};
+    }
+    failed_.store(false, std::memory_order_relaxed);
+    revert_failed_.store(false, std::memory_order_relaxed);
+    if (execute_failures_.capacity() < atom_count) {
+      // Reserved once, so a failure's address stays put while other atoms still run.
+      execute_failures_.reserve(atom_count);
+      revert_failures_.reserve(atom_count);
+    }
+    revert_failures_.clear();
+    switch (flow_state_) {
+      case flow_state::reverted:
+        reset();
+        set_flow_state(flow_state::running);
+        break;
+      case flow_state::suspended:
+      case flow_state::failure:
+        set_flow_state(flow_state::resuming);
+        set_flow_state(must_revert_ ? flow_state::reverting : flow_state::running);
+        break;
+      default:
+        set_flow_state(flow_state::running);
+    }
+  }
+
+  void finish_run() {
+    all_failures_.assign(execute_failures_.begin(), execute_failures_.end());
+    all_failures_.insert(all_failures_.end(), revert_failures_.begin(), revert_failures_.end());
+    std::lock_guard lock{control_};
+    running_ = false;
+  }
+
+  void suspend_flow() {
+    set_flow_state(flow_state::suspending);
+    set_flow_state(flow_state::suspended);
+  }
+
+  // Whether a phase must start nothing more: a failure of its own kind, or a suspend.
+  bool halted(bool reverting) const noexcept {
+    return (reverting ? revert_failed_ : failed_).load(std::memory_order_acquire) ||
+           suspend_requested_.load(std::memory_order_acquire);
+  }
+
+  bool all_done() const noexcept {
+    for (std::size_t a = 0; a < atom_count; ++a)
+      if (state(a) != atom_state::success) return false;
+    return true;
+  }
+
+  bool needs_revert(std::size_t a) const noexcept {
+    const atom_state s = state(a);
+    return s == atom_state::success || s == atom_state::failure || s == atom_state::revert_failure;
+  }
+
+  // ----- serial phases -----
+
+  void serial_execute() {
+    for (std::size_t i = 0; i < atom_count; ++i) {
+      const std::size_t atom = order[i];
+      if (state(atom) != atom_state::pending) continue;
+      if (halted(false) || !execute_one(atom)) return;
+    }
+  }
+
+  void serial_revert() {
+    for (std::size_t i = atom_count; i-- > 0;) {
+      const std::size_t atom = order[i];
+      if (!needs_revert(atom)) continue;
+      if (halted(true) || !revert_one(atom)) return;
+    }
+  }
+
+  // ----- parallel phases -----
+
+  template <executor E>
+  void parallel(E& ex, bool reverting) {
+    constexpr auto& graph = detail::atom_graph_v<Flow>;
+    if (!phase_) phase_ = detail::parallel_phase::create(atom_count);
+    // Count what each atom waits for before any becomes ready: work may start at once.
+    std::array<bool, atom_count + 1> eligible{};
+    for (std::size_t a = 0; a < atom_count; ++a) {
+      std::uint32_t waiting = 0;
+      if (!reverting) {
+        eligible[a] = state(a) == atom_state::pending;
+        for (std::size_t p = graph.predecessors_begin[a]; p < graph.predecessors_begin[a + 1]; ++p)
+          waiting += state(graph.predecessors[p]) != atom_state::success;
+      } else {
+        eligible[a] = needs_revert(a);
+        for (std::size_t s = graph.successors_begin[a]; s < graph.successors_begin[a + 1]; ++s)
+          waiting += needs_revert(graph.successors[s]);
+      }
+      waiting_[a].store(waiting, std::memory_order_relaxed);
+    }
+    phase_->begin(this, reverting ? &engine::parallel_revert : &engine::parallel_execute, ex);
+    for (std::size_t i = 0; i < atom_count; ++i) {
+      const std::size_t a = order[reverting ? atom_count - 1 - i : i];
+      if (eligible[a] && waiting_[a].load(std::memory_order_relaxed) == 0 && !halted(reverting))
+        phase_->make_ready(static_cast<std::uint32_t>(a));
+    }
+    phase_->drive();
+  }
+
+  // Runs an atom, then releases its successors: the first that becomes ready runs next on this
+  // thread, the others are queued for the executor.
+  template <bool Reverting>
+  static void parallel_step(void* self_pointer, std::uint32_t atom, detail::parallel_phase& phase) {
+    constexpr auto& graph = detail::atom_graph_v<Flow>;
+    engine& self = *static_cast<engine*>(self_pointer);
+    for (;;) {
+      std::uint32_t next = static_cast<std::uint32_t>(-1);
+      if (!self.halted(Reverting) && (Reverting ? self.revert_one(atom) : self.execute_one(atom)) &&
+          !self.halted(Reverting)) {
+        const auto& neighbours = Reverting ? graph.predecessors : graph.successors;
+        const auto& begin = Reverting ? graph.predecessors_begin : graph.successors_begin;
+        for (std::size_t e = begin[atom]; e < begin[atom + 1]; ++e) {
+          const std::size_t n = neighbours[e];
+          if (Reverting && !self.needs_revert(n)) continue;
+          if (self.waiting_[n].fetch_sub(1, std::memory_order_acq_rel) != 1) continue;
+          if (next == static_cast<std::uint32_t>(-1)) {
+            next = static_cast<std::uint32_t>(n);
+            phase.keep();
+          } else {
+            phase.make_ready(static_cast<std::uint32_t>(n));
+          }
+        }
+      }
+      phase.finished();
+      if (next == static_cast<std::uint32_t>(-1)) return;
+      atom = next;
+    }
+  }
+  static void parallel_execute(void* self, std::uint32_t atom, detail::parallel_phase& phase) {
+    parallel_step<false>(self, atom, phase);
+  }
+  static void parallel_revert(void* self, std::uint32_t atom, detail::parallel_phase& phase) {
+    parallel_step<true>(self, atom, phase);
+  }
+
+  // ----- one atom -----
+
+  bool execute_one(std::size_t atom) {
+    set_state(atom, atom_state::running);
+    try {
+      execute_table[atom](*this);
+    } catch (...) {
+      const failure* f = record_failure(atom, failure_phase::execute);
+      set_state(atom, atom_state::failure, f);
+      failed_.store(true, std::memory_order_release);
+      return false;
+    }
+    set_state(atom, atom_state::success);
+    return true;
+  }
+
+  bool revert_one(std::size_t atom) {
+    set_state(atom, atom_state::reverting);
+    try {
+      revert_table[atom](*this);
+    } catch (...) {
+      const failure* f = record_failure(atom, failure_phase::revert);
+      set_state(atom, atom_state::revert_failure, f);
+      revert_failed_.store(true, std::memory_order_release);
+      return false;
+    }
+    set_state(atom, atom_state::reverted);
+    return true;
+  }
+
+  const failure* record_failure(std::size_t atom, failure_phase phase) {
+    std::lock_guard lock{failures_mutex_};
+    auto& list = phase == failure_phase::execute ? execute_failures_ : revert_failures_;
+    list.push_back(failure::current(spec.atoms[atom].label, phase));
+    if (phase == failure_phase::execute) failure_of_[atom] = list.size() - 1;
+    return &list.back();
+  }
+
+  template <std::size_t Atom>
+  static void execute_atom(engine& self) {
+    auto& task = detail::atom_object<Flow, Atom>(self.flow_);
+    using task_type = std::remove_cvref_t<decltype(task)>;
+    progress report = self.progress_for(Atom);
+    auto& slot = boost::hana::at_c<Atom>(self.results_);
+    if constexpr (std::is_void_v<typename task_type::result_type>) {
+      task.execute(self.fetcher<Atom>(), self.stop_.get_token(), report);
+      slot.emplace();
+    } else {
+      slot.emplace(task.execute(self.fetcher<Atom>(), self.stop_.get_token(), report));
+    }
+  }
+
+  template <std::size_t Atom>
+  static void revert_atom(engine& self) {
+    auto& task = detail::atom_object<Flow, Atom>(self.flow_);
+    using task_type = std::remove_cvref_t<decltype(task)>;
+    using result_type = typename task_type::result_type;
+    auto& slot = boost::hana::at_c<Atom>(self.results_);
+    if constexpr (task_type::has_revert) {
+      const flowkit::failures flow_failures{self.execute_failures_.data(), self.execute_failures_.size()};
+      if (!slot.has_value()) {
+        task.revert(self.fetcher<Atom>(), outcome<result_type>{self.execute_failures_[self.failure_of_[Atom]]},
+                    flow_failures);
+      } else if constexpr (std::is_void_v<result_type>) {
+        task.revert(self.fetcher<Atom>(), outcome<void>{}, flow_failures);
+      } else {
+        task.revert(self.fetcher<Atom>(), outcome<result_type>{*slot}, flow_failures);
+      }
+    }
+    slot.reset();  // a reverted atom's outputs are gone
+  }
+
+  template <std::size_t Atom>
+  auto fetcher() const {
+    return [this]<std::size_t Input>(std::integral_constant<std::size_t, Input>) -> decltype(auto) {
+      return input<Atom, Input>();
+    };
+  }
+
   template <std::size_t Atom, std::size_t Output>
   const auto& output() const {
     using task = detail::atom_type<Flow, Atom>;
@@ -146,35 +475,93 @@ class engine {
       return detail::atom_object<const Flow, Atom>(flow_).template bound_value<Input>();
   }
 
-  template <std::size_t Atom>
-  static void execute_atom(engine& self) {
-    auto& task = detail::atom_object<Flow, Atom>(self.flow_);
-    using task_type = std::remove_cvref_t<decltype(task)>;
-    auto fetch = [&self]<std::size_t Input>(std::integral_constant<std::size_t, Input>) -> decltype(auto) {
-      return self.template input<Atom, Input>();
-    };
-    progress report{};
-    auto& slot = boost::hana::at_c<Atom>(self.results_);
-    if constexpr (std::is_void_v<typename task_type::result_type>) {
-      task.execute(fetch, self.stop_.get_token(), report);
-      slot.emplace();
-    } else {
-      slot.emplace(task.execute(fetch, self.stop_.get_token(), report));
-    }
-  }
-
   using atom_function = void (*)(engine&);
   static constexpr auto execute_table = []<std::size_t... Is>(std::index_sequence<Is...>) {
     return std::array<atom_function, atom_count>{&engine::execute_atom<Is>...};
   }(std::make_index_sequence<atom_count>{});
+  static constexpr auto revert_table = []<std::size_t... Is>(std::index_sequence<Is...>) {
+    return std::array<atom_function, atom_count>{&engine::revert_atom<Is>...};
+  }(std::make_index_sequence<atom_count>{});
+
+  void clear_results() {
+    [this]<std::size_t... Is>(std::index_sequence<Is...>) {
+      (boost::hana::at_c<Is>(results_).reset(), ...);
+    }(std::make_index_sequence<atom_count>{});
+  }
+
+  // ----- states and listeners: every transition passes here -----
+
+  atom_state state(std::size_t atom) const noexcept { return states_[atom].load(std::memory_order_acquire); }
+
+  std::size_t index_of(std::string_view atom) const {
+    for (std::size_t a = 0; a < atom_count; ++a)
+      if (spec.atoms[a].label == atom) return a;
+    throw std::out_of_range("flowkit: no atom named '" + std::string(atom) + "' in flow '" +
+                            std::string(Flow::name.view()) + "'");
+  }
+
+  void set_state(std::size_t atom, atom_state to, const failure* error = nullptr) {
+    const atom_state from = state(atom);
+    if (!atom_transitions(from, to))
+      throw invalid_transition("atom '" + std::string(spec.atoms[atom].label) + "'", to_string(from), to_string(to));
+    states_[atom].store(to, std::memory_order_release);
+    if (!listeners_.empty()) {
+      const atom_event event{spec.atoms[atom].label, from, to, error};
+      std::lock_guard lock{listeners_mutex_};
+      for (const auto& l : listeners_)
+        if (l.atom) l.atom(l.object, event);
+    }
+  }
+
+  void set_flow_state(flow_state to) {
+    const flow_state from = flow_state_;
+    if (!flow_transitions(from, to))
+      throw invalid_transition("flow '" + std::string(Flow::name.view()) + "'", to_string(from), to_string(to));
+    flow_state_ = to;
+    if (!listeners_.empty()) {
+      const flow_event event{Flow::name.view(), from, to};
+      std::lock_guard lock{listeners_mutex_};
+      for (const auto& l : listeners_)
+        if (l.flow) l.flow(l.object, event);
+    }
+  }
+
+  progress progress_for(std::size_t atom) noexcept {
+    if (listeners_.empty()) return progress{};
+    return progress{spec.atoms[atom].label,
+                    [](void* self, std::string_view name, float value) noexcept {
+                      static_cast<engine*>(self)->notify_progress(name, value);
+                    },
+                    this};
+  }
+
+  void notify_progress(std::string_view atom, float value) noexcept {
+    const progress_event event{atom, value};
+    std::lock_guard lock{listeners_mutex_};
+    for (const auto& l : listeners_)
+      if (l.progress) l.progress(l.object, event);
+  }
 
   Flow flow_;
   Store store_;
   typename detail::results_of<Flow, std::make_index_sequence<atom_count>>::type results_{};
-  std::array<atom_state, atom_count> states_{};
+  std::array<std::atomic<atom_state>, atom_count> states_;
+  std::array<std::atomic<std::uint32_t>, atom_count + 1> waiting_{};
+  std::array<std::size_t, atom_count + 1> failure_of_{};  // index of the atom's execute failure
   flow_state flow_state_ = flow_state::pending;
-  std::vector<failure> failures_;
+  bool must_revert_ = false;
+  std::atomic<bool> failed_{false}, revert_failed_{false}, suspend_requested_{false};
+
+  std::mutex control_;  // guards running_ and stop_ against suspend() from other threads
+  bool running_ = false;
   std::stop_source stop_;
+
+  std::mutex failures_mutex_;
+  std::vector<failure> execute_failures_, revert_failures_, all_failures_;
+
+  std::mutex listeners_mutex_;
+  std::vector<detail::listener_entry> listeners_;
+  detail::parallel_phase* phase_ = nullptr;
 };
 
 template <flow_like Flow>

@@ -6,6 +6,7 @@
 #include <flowkit/core/name.hpp>
 #include <flowkit/core/states.hpp>
 
+#include <string_view>
 #include <vector>
 
 namespace flowkit {
@@ -17,7 +18,10 @@ class run_result {
 
   flow_state state() const noexcept { return engine_->state(); }
   bool succeeded() const noexcept { return state() == flow_state::success; }
+  // Every failure of the run: execute failures first, then revert failures (see phase()).
   const std::vector<failure>& failures() const noexcept { return engine_->failures(); }
+  // Atoms that ran but are not reverted, when a revert failed.
+  std::vector<std::string_view> unreverted() const { return engine_->unreverted(); }
 
   template <name Slot>
   const auto& get() const {

@@ -1,0 +1,69 @@
+#pragma once
+// Listeners see what an engine does: every flow transition, every atom transition (in order for
+// each atom) and every progress report. A listener is any object with some of these hooks:
+//
+//   void on_flow(const fk::flow_event&);
+//   void on_atom(const fk::atom_event&);
+//   void on_progress(const fk::progress_event&);
+//
+// The engine calls them one at a time (never concurrently, even on a thread pool), so a listener
+// needs no locking of its own; it must not throw and should be quick.
+
+#include <flowkit/core/failure.hpp>
+#include <flowkit/core/states.hpp>
+
+#include <memory>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace flowkit {
+
+struct flow_event {
+  std::string_view flow;
+  flow_state from, to;
+};
+
+struct atom_event {
+  std::string_view atom;
+  atom_state from, to;
+  const failure* error = nullptr;  // for FAILURE and REVERT_FAILURE
+};
+
+struct progress_event {
+  std::string_view atom;
+  float value;
+};
+
+template <class L>
+concept listener = requires(L& l, const flow_event& f) { l.on_flow(f); } ||
+                   requires(L& l, const atom_event& a) { l.on_atom(a); } ||
+                   requires(L& l, const progress_event& p) { l.on_progress(p); };
+
+namespace detail {
+
+// One registered listener, type-erased: an object and the hooks it has.
+struct listener_entry {
+  void* object = nullptr;
+  void (*flow)(void*, const flow_event&) = nullptr;
+  void (*atom)(void*, const atom_event&) = nullptr;
+  void (*progress)(void*, const progress_event&) = nullptr;
+  std::shared_ptr<void> owned;  // set when the engine keeps the listener alive
+
+  template <class L>
+  static listener_entry of(L& l) {
+    listener_entry e;
+    e.object = &l;
+    if constexpr (requires(const flow_event& f) { l.on_flow(f); })
+      e.flow = [](void* o, const flow_event& ev) { static_cast<L*>(o)->on_flow(ev); };
+    if constexpr (requires(const atom_event& a) { l.on_atom(a); })
+      e.atom = [](void* o, const atom_event& ev) { static_cast<L*>(o)->on_atom(ev); };
+    if constexpr (requires(const progress_event& p) { l.on_progress(p); })
+      e.progress = [](void* o, const progress_event& ev) { static_cast<L*>(o)->on_progress(ev); };
+    return e;
+  }
+};
+
+}  // namespace detail
+}  // namespace flowkit

@@ -3,13 +3,15 @@
 #
 #   COMPILER      the C++ compiler
 #   SOURCE        the file to compile (MODE fail / pass)
-#   HEADER        the header to include alone, e.g. flowkit/core/task.hpp (MODE header / deps)
+#   HEADER        the header to include alone, e.g. flowkit/core/task.hpp (MODE header), or
+#                 headers separated by `|` (MODE deps)
 #   WORK_DIR      where MODE header / deps write their one-line translation unit
 #   INCLUDES      include directories, separated by `|`; FLOWKIT_INCLUDE among them gets -I,
 #                 the others -isystem, and the compiler's implicit ones (IMPLICIT) are dropped
 #   FLAGS         extra flags, separated by `|`
 #   CHECK_TEXT    ON: check the `// expect:` regexes and the error count (MODE fail); the
-#                 regexes are written against GCC's wording, so CMake passes OFF for other compilers
+#                 regexes are written against GCC's wording, so CMake passes OFF for other
+#                 compilers, and then only a `flowkit: ` diagnostic is required
 #   FORBIDDEN     MODE deps: regexes, separated by `|`, that no included file may match
 #   MODE
 #     fail    with -DFLOWKIT_NEGATIVE the file must not compile; every `// expect: <regex>` line
@@ -17,7 +19,7 @@
 #             `error:` unless the file says `// errors: any`
 #     pass    without it, the file must compile (the positive twin)
 #     header  `#include <HEADER>` alone must compile
-#     deps    the headers that `#include <HEADER>` pulls in (-M) must match none of FORBIDDEN
+#     deps    the headers that HEADER pull in (-M) must match none of FORBIDDEN
 
 cmake_minimum_required(VERSION 3.25)
 
@@ -45,8 +47,17 @@ list(REMOVE_DUPLICATES include_flags)
 
 if(MODE STREQUAL "header" OR MODE STREQUAL "deps")
   string(MAKE_C_IDENTIFIER "${HEADER}" stem)
+  string(LENGTH "${stem}" length)
+  if(length GREATER 80)
+    string(MD5 stem "${stem}")
+  endif()
   set(SOURCE "${WORK_DIR}/${stem}.cpp")
-  file(WRITE "${SOURCE}" "#include <${HEADER}>\n")
+  string(REPLACE "|" ";" headers "${HEADER}")
+  set(text "")
+  foreach(header IN LISTS headers)
+    string(APPEND text "#include <${header}>\n")
+  endforeach()
+  file(WRITE "${SOURCE}" "${text}")
 endif()
 if(NOT EXISTS "${SOURCE}")
   message(FATAL_ERROR "check_compile_fail.cmake: no file ${SOURCE}")
@@ -61,7 +72,7 @@ endif()
 
 # LC_ALL=C: plain ASCII quotes and English wording, whatever the machine's locale.
 set(command "${CMAKE_COMMAND}" -E env LC_ALL=C "${COMPILER}" -std=c++20 -fdiagnostics-color=never
-    -fno-diagnostics-show-caret ${flags} ${include_flags} ${mode_flags} "${SOURCE}")
+    ${flags} ${include_flags} ${mode_flags} "${SOURCE}")
 execute_process(COMMAND ${command} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 string(JOIN " " shown ${command})
 set(output "${out}${err}")
@@ -90,7 +101,8 @@ if(MODE STREQUAL "deps")
       fail("${HEADER} pulls in a header matching '${pattern}' (${CMAKE_MATCH_0})")
     endif()
   endforeach()
-  message(STATUS "${HEADER} includes nothing matching ${FORBIDDEN}")
+  string(REPLACE "|" ", " listed "${HEADER}")
+  message(STATUS "no header matching ${FORBIDDEN} is included by ${listed}")
   return()
 endif()
 
@@ -108,7 +120,11 @@ if(rc EQUAL 0)
   fail("${SOURCE} compiled with -DFLOWKIT_NEGATIVE, but a negative case must not compile")
 endif()
 if(NOT CHECK_TEXT)
-  message(STATUS "does not compile, as expected (the text is checked with GCC only): ${SOURCE}")
+  # At least make sure that a flowkit diagnostic failed it, not a bad command line.
+  if(NOT output MATCHES "flowkit: ")
+    fail("${SOURCE} did not compile, but not because of a flowkit diagnostic ('flowkit: ...')")
+  endif()
+  message(STATUS "does not compile, with a flowkit diagnostic (the text is checked with GCC only): ${SOURCE}")
   return()
 endif()
 

@@ -316,26 +316,28 @@ class engine {
     constexpr auto& graph = detail::atom_graph_v<Flow>;
     if (!phase_) phase_ = detail::parallel_phase::create(atom_count);
     // Count what each atom waits for before any becomes ready: work may start at once.
-    std::array<bool, atom_count + 1> eligible{};
-    for (std::size_t a = 0; a < atom_count; ++a) {
+    // Count what each atom waits for, and find the atoms ready now, before any is started: once
+    // work runs, counters move and an atom must be released exactly once.
+    std::array<std::uint32_t, atom_count + 1> ready{};
+    std::size_t ready_count = 0;
+    for (std::size_t i = 0; i < atom_count; ++i) {
+      const std::size_t a = order[reverting ? atom_count - 1 - i : i];
       std::uint32_t waiting = 0;
+      bool eligible;
       if (!reverting) {
-        eligible[a] = state(a) == atom_state::pending;
+        eligible = state(a) == atom_state::pending;
         for (std::size_t p = graph.predecessors_begin[a]; p < graph.predecessors_begin[a + 1]; ++p)
           waiting += state(graph.predecessors[p]) != atom_state::success;
       } else {
-        eligible[a] = needs_revert(a);
+        eligible = needs_revert(a);
         for (std::size_t s = graph.successors_begin[a]; s < graph.successors_begin[a + 1]; ++s)
           waiting += needs_revert(graph.successors[s]);
       }
       waiting_[a].store(waiting, std::memory_order_relaxed);
+      if (eligible && waiting == 0) ready[ready_count++] = static_cast<std::uint32_t>(a);
     }
     phase_->begin(this, reverting ? &engine::parallel_revert : &engine::parallel_execute, ex);
-    for (std::size_t i = 0; i < atom_count; ++i) {
-      const std::size_t a = order[reverting ? atom_count - 1 - i : i];
-      if (eligible[a] && waiting_[a].load(std::memory_order_relaxed) == 0 && !halted(reverting))
-        phase_->make_ready(static_cast<std::uint32_t>(a));
-    }
+    for (std::size_t i = 0; i < ready_count && !halted(reverting); ++i) phase_->make_ready(ready[i]);
     phase_->drive();
   }
 

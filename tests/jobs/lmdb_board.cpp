@@ -56,7 +56,9 @@ TEST_CASE("an LMDB board keeps its jobs, claims and order across reopening", "[j
     token = board.claim(claimed, "w", 1h).token();
   }
   CHECK(listing(dir / "board") == std::vector<std::string>{"data.mdb", "flowkit-notify", "lock.mdb"});
+  const std::string before = slurp(dir / "board" / "data.mdb");
   fk::lmdb_jobboard board{dir / "board"};
+  CHECK(slurp(dir / "board" / "data.mdb") == before);  // opening an existing board writes nothing
   REQUIRE(board.size() == 2);
   CHECK(board.get(first).store<decltype(fk::store<"order_id">(0))>().get<"order_id">() == 1);
   CHECK(board.get(claimed).owner() == "w");

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# install-deps.sh [extra packages...]: installs flowkit's build and test dependencies from Debian's
+# own packages (Debian 12). Skips apt entirely when everything is already installed.
+set -euo pipefail
+packages=(
+  g++ cmake make pkg-config                       # toolchain; the sanitizer runtimes come with g++
+  libboost-dev libboost-serialization-dev         # Hana; Serialization for the LMDB layer
+  liblmdb-dev                                     # checkpoints and the jobboard
+  catch2                                          # tests (v2)
+  libbenchmark-dev libtbb-dev                     # benchmarks, built with the tests
+  libcli11-dev nlohmann-json3-dev                 # flowkit-admin
+  "$@"
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+((${#missing[@]})) || exit 0
+echo "installing: ${missing[*]}"
+sudo=
+((EUID == 0)) || sudo=sudo
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# run-tests.sh: installs what flowkit needs, builds everything (tests, examples, benchmarks) with
+# the debug preset and runs the whole suite through CTest; then builds the tests with ASan+UBSan
+# (all tests) and with TSan (the tests tagged [engine] or [jobboard]) and runs them.
+# Exits non-zero if anything fails. FLOWKIT_SANITIZERS=0 stops after the debug suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash tools/install-deps.sh
+
+stage() { printf '\n== %s (%ds)\n' "$*" "$SECONDS"; }
+
+stage "debug: configure"
+cmake --preset debug >/dev/null
+stage "debug: build"
+cmake --build --preset debug
+stage "debug: test"
+ctest --preset debug
+
+if [[ ${FLOWKIT_SANITIZERS:-1} == 1 ]]; then
+  stage "asan: configure, build"
+  cmake --preset asan >/dev/null
+  cmake --build --preset asan
+  stage "asan: test"
+  ctest --preset asan
+
+  # TSan where threads are: the engine's and the jobboard's tests, run through Catch's tag filter.
+  stage "tsan: configure, build"
+  cmake --preset tsan >/dev/null
+  cmake --build --preset tsan
+  stage "tsan: test [engine],[jobboard]"
+  export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+  while read -r exe; do
+    echo "-- $exe"
+    "$exe" '[engine],[jobboard]'
+  done < <(find build/tsan/tests -path '*/CMakeFiles' -prune -o -path '*/consumer' -prune \
+             -o -type f -perm -u+x -print | sort)
+fi
+stage "all passed"

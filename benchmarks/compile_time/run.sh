@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # run.sh [-r REPEATS] [-o OUT_DIR] [SIZES...]: compiles generated linear and graph flows of each
 # size with g++ -std=c++20 -O2, runs each program (it checks its own result), and prints a markdown
-# table of wall time and peak memory. Every compile is done REPEATS times (default 2): the spread
-# between the fastest and slowest shows the machine's noise.
+# table of wall time, CPU time (user + system) and peak memory. Every compile is done REPEATS times
+# (default 2): the spread between runs shows the machine's noise. On a busy machine wall time
+# includes waiting for a core; CPU time does not.
 #   CXX (default g++) and CXXFLAGS (default -std=c++20 -O2) may be overridden.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -27,21 +28,23 @@ mkdir -p "$work"
 echo "compiler: $("$cxx" --version | head -n1); flags: ${cxxflags[*]}; repeats: $repeats"
 echo "cores: $(nproc); CPU: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)"
 echo
-echo '| flow | tasks | wall s (min) | wall s (max) | peak MiB (max) |'
-echo '| --- | ---: | ---: | ---: | ---: |'
+echo '| flow | tasks | wall s (min) | wall s (max) | CPU s (min) | CPU s (max) | peak MiB (max) |'
+echo '| --- | ---: | ---: | ---: | ---: | ---: | ---: |'
 for kind in linear graph; do
   for n in "${sizes[@]}"; do
     src=$work/${kind}_$n.cpp exe=$work/${kind}_$n
     bash "$here/generate.sh" "$kind" "$n" >"$src"
-    min= max= mem=0
+    : >"$work/times"
     for ((k = 0; k < repeats; ++k)); do
-      /usr/bin/time -f '%e %M' -o "$work/time" "$cxx" "${cxxflags[@]}" -I"$include" "$src" -o "$exe" -pthread
-      read -r secs kib <"$work/time"
-      [[ -z $min ]] || awk -v a="$secs" -v b="$min" 'BEGIN { exit !(a < b) }' && min=$secs
-      [[ -z $max ]] || awk -v a="$secs" -v b="$max" 'BEGIN { exit !(a > b) }' && max=$secs
-      ((kib > mem)) && mem=$kib
+      /usr/bin/time -f '%e %U %S %M' -o "$work/time" "$cxx" "${cxxflags[@]}" -I"$include" "$src" -o "$exe" -pthread
+      cat "$work/time" >>"$work/times"
     done
     "$exe" || { echo "$kind flow of $n tasks computed a wrong result" >&2; exit 1; }
-    printf '| %s | %d | %s | %s | %d |\n' "$kind" "$n" "$min" "$max" $(((mem + 512) / 1024))
+    awk -v kind="$kind" -v n="$n" '
+      NR == 1 { wmin = wmax = $1; cmin = cmax = $2 + $3; mem = $4 }
+      { c = $2 + $3; if ($1 < wmin) wmin = $1; if ($1 > wmax) wmax = $1
+        if (c < cmin) cmin = c; if (c > cmax) cmax = c; if ($4 > mem) mem = $4 }
+      END { printf "| %s | %d | %.2f | %.2f | %.2f | %.2f | %d |\n", kind, n, wmin, wmax, cmin, cmax, (mem + 512) / 1024 }
+    ' "$work/times"
   done
 done

@@ -52,6 +52,10 @@ class no_result : public std::logic_error {
 
 namespace detail {
 
+// What get<name>() returns for a name that the flow does not know, after its diagnostic.
+struct unknown_result_t {};
+inline constexpr unknown_result_t unknown_result{};
+
 // What an atom's execute left behind: its result (an empty marker for void).
 template <class Task>
 using result_slot = std::optional<
@@ -158,6 +162,8 @@ class engine {
                           std::string(to_string(state(src.atom))));
         return output<src.atom, src.index>();
       }
+    } else {
+      return detail::unknown_result;  // after the diagnostic, so that it stays the only error
     }
   }
 
@@ -452,7 +458,7 @@ class engine {
   template <std::size_t Atom>
   auto fetcher() const {
     return [this]<std::size_t Input>(std::integral_constant<std::size_t, Input>) -> decltype(auto) {
-      return input<Atom, Input>();
+      return this->template input<Atom, Input>();
     };
   }
 
@@ -479,10 +485,16 @@ class engine {
 
   using atom_function = void (*)(engine&);
   static constexpr auto execute_table = []<std::size_t... Is>(std::index_sequence<Is...>) {
-    return std::array<atom_function, atom_count>{&engine::execute_atom<Is>...};
+    if constexpr (wired)
+      return std::array<atom_function, atom_count>{&engine::execute_atom<Is>...};
+    else  // a wiring error was reported: do not instantiate atoms that cannot get their inputs
+      return std::array<atom_function, atom_count>{};
   }(std::make_index_sequence<atom_count>{});
   static constexpr auto revert_table = []<std::size_t... Is>(std::index_sequence<Is...>) {
-    return std::array<atom_function, atom_count>{&engine::revert_atom<Is>...};
+    if constexpr (wired)
+      return std::array<atom_function, atom_count>{&engine::revert_atom<Is>...};
+    else
+      return std::array<atom_function, atom_count>{};
   }(std::make_index_sequence<atom_count>{});
 
   void clear_results() {

@@ -136,6 +136,7 @@ TEST_CASE("a path that is not a board is refused and left as it was", "[jobboard
     const std::string before = slurp(dir / "other" / "data.mdb");
     CHECK_THROWS_AS(fk::lmdb_jobboard{dir / "other"}, fk::not_a_board);
     CHECK(slurp(dir / "other" / "data.mdb") == before);
+    CHECK(listing(dir / "other") == std::vector<std::string>{"data.mdb", "lock.mdb"});
   }
 }
 

@@ -178,9 +178,11 @@ class lmdb_env {
         break;
       }
       if (auto env = it->second.env.lock()) {
-        if (env->opts_.sync_flags != opts.sync_flags)
+        if (env->opts_.sync_flags != opts.sync_flags) {
+          lk.unlock();  // env may be the last reference: its release takes the registry lock
           throw std::invalid_argument("flowkit: " + where.data_file.string() +
                                       " is already open in this process with another durability mode");
+        }
         return env;
       }
       // Its last user is closing it; closing the lock file would drop our new env's fcntl
@@ -198,7 +200,11 @@ class lmdb_env {
 
   MDB_env* handle() const noexcept { return env_; }
   const std::string& path() const noexcept { return path_; }
-  shared_notifier& notifier() noexcept { return notifier_; }
+  // Created on first use, so that opening a path that turns out not to be ours leaves no file.
+  shared_notifier& notifier() {
+    std::call_once(notifier_once_, [this] { notifier_ = std::make_unique<shared_notifier>(notify_file_); });
+    return *notifier_;
+  }
 
   // Runs body(lmdb_txn&) in a write transaction and commits. On MDB_MAP_FULL the transaction is
   // aborted, the map grown and body run again from the start, so body must only write through
@@ -308,7 +314,7 @@ class lmdb_env {
   }
 
   lmdb_env(const lmdb_location& where, const lmdb_env_options& opts)
-      : path_(where.data_file.string()), opts_(opts), pid_(::getpid()), notifier_(where.notify_file()) {
+      : path_(where.data_file.string()), opts_(opts), pid_(::getpid()), notify_file_(where.notify_file()) {
     lmdb_check(::mdb_env_create(&env_), "mdb_env_create", path_);
     try {
       lmdb_check(::mdb_env_set_maxdbs(env_, opts.max_dbs), "mdb_env_set_maxdbs", path_);
@@ -349,7 +355,9 @@ class lmdb_env {
   lmdb_env_options opts_;
   pid_t pid_;
   key key_{};
-  shared_notifier notifier_;
+  std::filesystem::path notify_file_;
+  std::once_flag notifier_once_;
+  std::unique_ptr<shared_notifier> notifier_;
   // Transactions hold it shared; changing the map size needs it alone.
   mutable std::shared_mutex resize_mu_;
 };

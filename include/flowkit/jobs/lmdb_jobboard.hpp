@@ -131,6 +131,7 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
       throw;
     }
     open_databases();
+    (void)env_->notifier();  // a board: now its notify file may be created
   }
 
   const std::string& path() const noexcept { return path_; }

@@ -28,6 +28,7 @@ TEST_CASE("the flow transition table holds exactly the legal transitions", "[eng
   using enum fk::flow_state;
   const std::set<std::pair<fk::flow_state, fk::flow_state>> legal{
       {pending, running},      {running, success},      {running, reverting},   {running, suspending},
+      {running, failure},
       {reverting, reverted},   {reverting, failure},    {reverting, suspending}, {suspending, suspended},
       {suspending, success},   {suspending, reverted},  {suspending, failure},   {suspended, resuming},
       {suspended, pending},    {resuming, running},     {resuming, reverting},   {success, running},

@@ -80,13 +80,14 @@ inline constexpr auto atom_transitions = [] {
 }();
 
 // Flow transitions: a run goes PENDING -> RUNNING -> SUCCESS, or through REVERTING to REVERTED
-// (everything that ran was reverted) or FAILURE (a revert failed). A suspended run, or one whose
-// revert failed, comes back through RESUMING.
+// (everything that ran was reverted) or FAILURE (a revert failed; RUNNING -> FAILURE when it was
+// a retry scope's revert). A suspended run, or one whose revert failed, comes back through
+// RESUMING.
 inline constexpr auto flow_transitions = [] {
   using enum flow_state;
   detail::transition_table<flow_state, flow_state_count> t;
   t.allow(pending, {running});
-  t.allow(running, {success, reverting, suspending});
+  t.allow(running, {success, reverting, suspending, failure});
   t.allow(reverting, {reverted, failure, suspending});
   t.allow(suspending, {suspended, success, reverted, failure});
   t.allow(suspended, {resuming, pending});

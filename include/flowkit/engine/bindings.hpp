@@ -17,6 +17,10 @@ struct input_source {
   source_kind kind = source_kind::missing;
   std::size_t atom = npos;   // producer atom, for atom_output
   std::size_t index = npos;  // the producer's output index, or the store's value index
+  // When the producer has no result (a decider ignored it): the store's value index, or npos;
+  // and whether the task's default may stand in.
+  std::size_t fallback_store = npos;
+  bool fallback_default = false;
 };
 
 template <class Store>
@@ -31,8 +35,12 @@ constexpr input_source source_of(std::size_t input) {
   constexpr auto& s = spec_v<Flow>;
   constexpr auto& an = analysis_v<Flow>;
   const provider p = an.producers[input];
-  if (p.found()) return {source_kind::atom_output, p.atom, p.output - s.atoms[p.atom].output_begin};
   const input_entry& in = s.inputs[input];
+  if (p.found()) {
+    const std::size_t at = Store::index_of(in.slot);
+    return {source_kind::atom_output, p.atom, p.output - s.atoms[p.atom].output_begin, at < Store::size ? at : npos,
+            in.kind == input_kind::optional};
+  }
   if (in.kind == input_kind::injected) return {source_kind::task_value};
   if (std::size_t at = Store::index_of(in.slot); at < Store::size) return {source_kind::store, npos, at};
   if (in.kind == input_kind::optional) return {source_kind::task_value};
@@ -48,6 +56,7 @@ constexpr std::pair<std::size_t, std::size_t> first_unbound_input() {
       const input_source src = source_of<Flow, Store>(i);
       if (src.kind == source_kind::missing) return {a, i};
       if (src.kind == source_kind::store && store_types<Store>::ids[src.index] != s.inputs[i].type) return {a, i};
+      if (src.fallback_store != npos && store_types<Store>::ids[src.fallback_store] != s.inputs[i].type) return {a, i};
     }
   return {npos, npos};
 }
@@ -70,7 +79,8 @@ constexpr bool check_bindings() {
       } else {
         using consumer = atom_type<Flow, unbound.first>;
         using expected = typename consumer::template input_type<unbound.second - s.atoms[unbound.first].input_begin>;
-        using stored = std::remove_cvref_t<decltype(std::declval<const Store&>().template value<src.index>())>;
+        constexpr std::size_t at = src.kind == source_kind::store ? src.index : src.fallback_store;
+        using stored = std::remove_cvref_t<decltype(std::declval<const Store&>().template value<at>())>;
         (void)diagnostic::store_type_mismatch<name_from<slot.size()>(slot), name_from<task.size()>(task), expected,
                                               stored>{};
       }

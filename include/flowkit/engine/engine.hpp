@@ -24,10 +24,12 @@
 #include <flowkit/engine/listener.hpp>
 #include <flowkit/engine/run_result.hpp>
 #include <flowkit/flow/atom_graph.hpp>
+#include <flowkit/flow/retry.hpp>
 
 #include <boost/hana/at.hpp>
 #include <boost/hana/basic_tuple.hpp>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cstddef>
@@ -127,6 +129,12 @@ class engine {
     all_failures_.clear();
     failure_of_.fill(none);
     must_revert_ = false;
+    revert_everything_ = false;
+    revert_mask_.fill(false);
+    retries_to_rerun_.clear();
+    [this]<std::size_t... Is>(std::index_sequence<Is...>) {
+      (clear_history<Is>(), ...);
+    }(std::make_index_sequence<atom_count>{});
     if (flow_state_ != flow_state::pending) set_flow_state(flow_state::pending);
   }
 
@@ -182,6 +190,21 @@ class engine {
     }
   }
 
+  // The history of a retry controller, named "<flow>_retry": every attempt, its value and the
+  // failures it met.
+  template <name Retry>
+  const auto& history() const {
+    constexpr std::size_t atom = [] {
+      for (std::size_t a = 0; a < atom_count; ++a)
+        if (spec.atoms[a].label == Retry.view()) return a;
+      return none;
+    }();
+    static_assert(atom != none && spec.atoms[atom].is_retry,
+                  "fk::engine::history<name>(): no retry controller of the flow has this name "
+                  "(a flow's controller is named \"<flow>_retry\")");
+    return detail::atom_object<const Flow, atom>(flow_).history();
+  }
+
   atom_state state_of(std::string_view atom) const { return state(index_of(atom)); }
   flow_state state() const noexcept { return flow_state_; }
   const std::vector<failure>& failures() const noexcept { return all_failures_; }
@@ -190,7 +213,7 @@ class engine {
     std::vector<std::string_view> left;
     if (!must_revert_) return left;
     for (std::size_t a = 0; a < atom_count; ++a)
-      if (needs_revert(a)) left.push_back(spec.atoms[a].label);
+      if (to_revert(a)) left.push_back(spec.atoms[a].label);
     return left;
   }
   const Flow& flow() const noexcept { return flow_; }
@@ -209,31 +232,111 @@ class engine {
         engine& self;
         ~end_run() { self.finish_run(); }
       } guard{*this};
-      if (flow_state_ == flow_state::running) {
-        execute();
-        if (failed_.load(std::memory_order_acquire)) {
-          must_revert_ = true;
-          set_flow_state(flow_state::reverting);
-        } else if (suspend_requested_.load(std::memory_order_acquire) && !all_done()) {
-          suspend_flow();
-          return run_result<engine>{*this};
-        } else {
-          set_flow_state(flow_state::success);
-          return run_result<engine>{*this};
+      for (;;) {
+        if (!must_revert_) {
+          execute();
+          if (failed_.load(std::memory_order_acquire)) {
+            resolve_failures();
+            must_revert_ = true;
+            if (revert_everything_) set_flow_state(flow_state::reverting);
+          } else if (suspend_requested_.load(std::memory_order_acquire) && !all_done()) {
+            suspend_flow();
+            break;
+          } else {
+            set_flow_state(flow_state::success);
+            break;
+          }
         }
-      }
-      if (flow_state_ == flow_state::reverting) {
         revert();
         if (revert_failed_.load(std::memory_order_acquire)) {
           set_flow_state(flow_state::failure);
-        } else if (suspend_requested_.load(std::memory_order_acquire) && !unreverted().empty()) {
-          suspend_flow();
-        } else {
-          set_flow_state(flow_state::reverted);
+          break;
         }
+        if (suspend_requested_.load(std::memory_order_acquire) && !unreverted().empty()) {
+          suspend_flow();
+          break;
+        }
+        if (revert_everything_) {
+          set_flow_state(flow_state::reverted);
+          break;
+        }
+        rerun_retried_scopes();  // a retry said: run its flow again
       }
     }
     return run_result<engine>{*this};
+  }
+
+  // ----- failure resolution: each failed atom's innermost retry decides -----
+
+  // Marks what must be reverted: the scope of a retry that retries (not the retry), the scope
+  // and the retry itself of one that reverts (and its parent decides next), or everything.
+  void resolve_failures() {
+    constexpr auto& an = detail::analysis_v<Flow>;
+    revert_mask_.fill(false);
+    retries_to_rerun_.clear();
+    revert_everything_ = false;
+    std::array<bool, atom_count + 1> decided{};  // retries that decided this round
+    for (std::size_t f = 0; f < atom_count && !revert_everything_; ++f) {
+      if (state(f) != atom_state::failure) continue;
+      // A retry controller that fails (no values left) reverts its own scope.
+      std::size_t r = spec.atoms[f].is_retry ? f : an.retry_of[f];
+      retry_decision decision = spec.atoms[f].is_retry ? retry_decision::revert : decide(r, decided);
+      for (;;) {
+        if (r == none || decision == retry_decision::revert_all) {
+          revert_everything_ = true;
+          break;
+        }
+        if (decision == retry_decision::retry) {
+          mark_scope(r, false);
+          if (std::find(retries_to_rerun_.begin(), retries_to_rerun_.end(), r) == retries_to_rerun_.end())
+            retries_to_rerun_.push_back(r);
+          break;
+        }
+        mark_scope(r, true);  // revert: the enclosing scope handles the failure
+        r = an.retry_of[r];
+        decision = decide(r, decided);
+      }
+    }
+    if (revert_everything_) revert_mask_.fill(true);
+  }
+
+  retry_decision decide(std::size_t retry, std::array<bool, atom_count + 1>& decided) {
+    if (retry == none) return retry_decision::revert_all;
+    if (decided[retry]) return retry_decision::retry;  // one decision per retry per round
+    decided[retry] = true;
+    // The failures met inside the retry's flow, for its history.
+    const std::size_t first = spec.nodes[spec.nodes[spec.atoms[retry].node].parent].atom_begin;
+    const std::size_t last = spec.nodes[spec.nodes[spec.atoms[retry].node].parent].atom_end;
+    std::vector<failure> met;
+    for (const failure& f : execute_failures_)
+      for (std::size_t a = first; a < last; ++a)
+        if (spec.atoms[a].label == f.atom()) met.push_back(f);
+    return on_failure_table[retry](*this, flowkit::failures{met.data(), met.size()});
+  }
+
+  // The atoms of a retry's flow, with or without the retry itself.
+  void mark_scope(std::size_t retry, bool with_retry) {
+    const std::size_t flow = spec.nodes[spec.atoms[retry].node].parent;
+    for (std::size_t a = spec.nodes[flow].atom_begin; a < spec.nodes[flow].atom_end; ++a)
+      if (a != retry || with_retry) revert_mask_[a] = true;
+  }
+
+  // After a retried scope was reverted: its atoms back to PENDING, its retry to RETRYING.
+  void rerun_retried_scopes() {
+    for (std::size_t r : retries_to_rerun_) {
+      const std::size_t flow = spec.nodes[spec.atoms[r].node].parent;
+      for (std::size_t a = spec.nodes[flow].atom_begin; a < spec.nodes[flow].atom_end; ++a) {
+        if (a == r) continue;
+        if (state(a) != atom_state::pending) set_state(a, atom_state::pending);
+        failure_of_[a] = none;
+      }
+      set_state(r, atom_state::retrying);
+    }
+    retries_to_rerun_.clear();
+    revert_mask_.fill(false);
+    execute_failures_.clear();  // each attempt's reverts see only that attempt's failures
+    must_revert_ = false;
+    failed_.store(false, std::memory_order_relaxed);
   }
 
   void begin_run() {
@@ -261,7 +364,7 @@ class engine {
       case flow_state::suspended:
       case flow_state::failure:
         set_flow_state(flow_state::resuming);
-        set_flow_state(must_revert_ ? flow_state::reverting : flow_state::running);
+        set_flow_state(must_revert_ && revert_everything_ ? flow_state::reverting : flow_state::running);
         break;
       default:
         set_flow_state(flow_state::running);
@@ -288,13 +391,20 @@ class engine {
 
   bool all_done() const noexcept {
     for (std::size_t a = 0; a < atom_count; ++a)
-      if (state(a) != atom_state::success) return false;
+      if (state(a) != atom_state::success && state(a) != atom_state::ignore) return false;
     return true;
   }
 
-  bool needs_revert(std::size_t a) const noexcept {
+  // Atoms that ran and are in the part being reverted.
+  bool to_revert(std::size_t a) const noexcept {
     const atom_state s = state(a);
-    return s == atom_state::success || s == atom_state::failure || s == atom_state::revert_failure;
+    return revert_mask_[a] &&
+           (s == atom_state::success || s == atom_state::failure || s == atom_state::revert_failure);
+  }
+
+  bool runnable(std::size_t a) const noexcept {
+    const atom_state s = state(a);
+    return s == atom_state::pending || s == atom_state::retrying;
   }
 
   // ----- serial phases -----
@@ -302,7 +412,7 @@ class engine {
   void serial_execute() {
     for (std::size_t i = 0; i < atom_count; ++i) {
       const std::size_t atom = order[i];
-      if (state(atom) != atom_state::pending) continue;
+      if (!runnable(atom)) continue;
       if (halted(false) || !execute_one(atom)) return;
     }
   }
@@ -310,7 +420,7 @@ class engine {
   void serial_revert() {
     for (std::size_t i = atom_count; i-- > 0;) {
       const std::size_t atom = order[i];
-      if (!needs_revert(atom)) continue;
+      if (!to_revert(atom)) continue;
       if (halted(true) || !revert_one(atom)) return;
     }
   }
@@ -331,13 +441,15 @@ class engine {
       std::uint32_t waiting = 0;
       bool eligible;
       if (!reverting) {
-        eligible = state(a) == atom_state::pending;
-        for (std::size_t p = graph.predecessors_begin[a]; p < graph.predecessors_begin[a + 1]; ++p)
-          waiting += state(graph.predecessors[p]) != atom_state::success;
+        eligible = runnable(a);
+        for (std::size_t p = graph.predecessors_begin[a]; p < graph.predecessors_begin[a + 1]; ++p) {
+          const atom_state before = state(graph.predecessors[p]);
+          waiting += before != atom_state::success && before != atom_state::ignore;
+        }
       } else {
-        eligible = needs_revert(a);
+        eligible = to_revert(a);
         for (std::size_t s = graph.successors_begin[a]; s < graph.successors_begin[a + 1]; ++s)
-          waiting += needs_revert(graph.successors[s]);
+          waiting += to_revert(graph.successors[s]);
       }
       waiting_[a].store(waiting, std::memory_order_relaxed);
       if (eligible && waiting == 0) ready[ready_count++] = static_cast<std::uint32_t>(a);
@@ -355,13 +467,19 @@ class engine {
     engine& self = *static_cast<engine*>(self_pointer);
     for (;;) {
       std::uint32_t next = static_cast<std::uint32_t>(-1);
-      if (!self.halted(Reverting) && (Reverting ? self.revert_one(atom) : self.execute_one(atom)) &&
-          !self.halted(Reverting)) {
+      bool done = false;
+      if (!self.halted(Reverting)) {
+        if constexpr (Reverting)
+          done = self.revert_one(atom);
+        else  // an atom ignored by a decider counts as done for its successors
+          done = self.execute_one(atom);
+      }
+      if (done && !self.halted(Reverting)) {
         const auto& neighbours = Reverting ? graph.predecessors : graph.successors;
         const auto& begin = Reverting ? graph.predecessors_begin : graph.successors_begin;
         for (std::size_t e = begin[atom]; e < begin[atom + 1]; ++e) {
           const std::size_t n = neighbours[e];
-          if (Reverting && !self.needs_revert(n)) continue;
+          if (Reverting && !self.to_revert(n)) continue;
           if (self.waiting_[n].fetch_sub(1, std::memory_order_acq_rel) != 1) continue;
           if (next == static_cast<std::uint32_t>(-1)) {
             next = static_cast<std::uint32_t>(n);
@@ -385,8 +503,15 @@ class engine {
 
   // ----- one atom -----
 
+  // Runs an atom's execute. True when it succeeded, or when a decider (now or earlier) ignored it.
   bool execute_one(std::size_t atom) {
-    set_state(atom, atom_state::running);
+    if (ignored_by_decider(atom)) return true;
+    // Another thread's decider may ignore this atom at any moment: start it only if it was not.
+    atom_state from = state(atom);
+    do {
+      if (from == atom_state::ignore) return true;
+    } while (!states_[atom].compare_exchange_weak(from, atom_state::running, std::memory_order_acq_rel));
+    announce(atom, from, atom_state::running);
     try {
       execute_table[atom](*this);
     } catch (...) {
@@ -475,12 +600,132 @@ class engine {
   template <std::size_t Atom, std::size_t Input>
   const auto& input() const {
     constexpr detail::input_source src = detail::source_of<Flow, Store>(spec.atoms[Atom].input_begin + Input);
-    if constexpr (src.kind == detail::source_kind::atom_output)
+    if constexpr (src.kind == detail::source_kind::atom_output) {
+      // The producer may have no result: a decider ignored it.
+      if (!boost::hana::at_c<src.atom>(results_).has_value()) [[unlikely]] {
+        if constexpr (src.fallback_store != detail::npos)
+          return store_.template value<src.fallback_store>();
+        else if constexpr (src.fallback_default)
+          return detail::atom_object<const Flow, Atom>(flow_).template bound_value<Input>();
+        else
+          throw no_result("flowkit: input '" + std::string(spec.inputs[spec.atoms[Atom].input_begin + Input].slot) +
+                          "' of '" + std::string(spec.atoms[Atom].label) + "' has no value: atom '" +
+                          std::string(spec.atoms[src.atom].label) + "' that provides it is " +
+                          std::string(to_string(state(src.atom))));
+      }
       return output<src.atom, src.index>();
-    else if constexpr (src.kind == detail::source_kind::store)
+    } else if constexpr (src.kind == detail::source_kind::store)
       return store_.template value<src.index>();
     else
       return detail::atom_object<const Flow, Atom>(flow_).template bound_value<Input>();
+  }
+
+  // ----- deciders -----
+
+  // Whether a decider link aimed at this atom (or at a flow it starts) says no; if so the atom,
+  // and what follows it by the link's depth, become IGNORE.
+  bool ignored_by_decider(std::size_t atom) {
+    constexpr auto& checks = detail::decider_checks_v<Flow>;
+    if constexpr (checks.links.size() == 1) {
+      return false;  // no deciders in this flow: no cost
+    } else {
+      int widest = -1;
+      std::size_t link = none;
+      for (std::size_t e = checks.begin[atom]; e < checks.begin[atom + 1]; ++e)
+        if (const int d = decide_table[checks.links[e]](*this); d > widest) widest = d, link = checks.links[e];
+      if (widest < 0) return false;
+      ignore_from(link, static_cast<depth>(widest));
+      return true;
+    }
+  }
+
+  void ignore_from(std::size_t link, depth how_far) {
+    constexpr auto& an = detail::analysis_v<Flow>;
+    constexpr auto& graph = detail::atom_graph_v<Flow>;
+    const std::size_t target = an.link_to[link];
+    const std::size_t first = spec.nodes[target].atom_begin, last = spec.nodes[target].atom_end;
+    const std::size_t graph_flow = spec.nodes[target].parent;
+    std::vector<std::size_t> reached;
+    for (std::size_t a = first; a < last; ++a) {
+      try_ignore(a);
+      reached.push_back(a);
+    }
+    if (how_far == depth::atom) return;
+    for (std::size_t i = 0; i < reached.size(); ++i) {
+      const std::size_t a = reached[i];
+      for (std::size_t e = graph.successors_begin[a]; e < graph.successors_begin[a + 1]; ++e) {
+        const std::size_t next = graph.successors[e];
+        if (next >= first && next < last) continue;
+        if (how_far == depth::flow && spec.nodes[spec.atoms[next].node].parent != graph_flow) continue;
+        if (try_ignore(next) && how_far != depth::neighbors) reached.push_back(next);
+      }
+    }
+  }
+
+  bool try_ignore(std::size_t atom) {
+    atom_state from = atom_state::pending;
+    if (!states_[atom].compare_exchange_strong(from, atom_state::ignore, std::memory_order_acq_rel)) return false;
+    announce(atom, from, atom_state::ignore);
+    return true;
+  }
+
+  // The decider of link L: -1 to let its target run, else the depth to ignore by.
+  template <std::size_t L>
+  static int decide_link(engine& self) {
+    constexpr auto& an = detail::analysis_v<Flow>;
+    if constexpr (!spec.links[L].has_decider) {
+      return -1;
+    } else {
+      constexpr std::size_t graph_node = [] {
+        for (std::size_t n = 0; n < spec.size.nodes; ++n)
+          if (spec.nodes[n].link_begin <= L && L < spec.nodes[n].link_end) return n;
+        return none;
+      }();
+      constexpr std::size_t source = spec.nodes[an.link_from[L]].atom_begin;
+      auto& link = boost::hana::at_c<L - spec.nodes[graph_node].link_begin>(
+          detail::node_object<Flow, graph_node>(self.flow_).links().values);
+      if (self.state(source) == atom_state::ignore) return -1;  // TaskFlow skips such edges
+      using result = typename detail::atom_type<Flow, source>::result_type;
+      bool go;
+      if constexpr (std::is_void_v<result>) {
+        static_assert(std::is_invocable_r_v<bool, decltype(link.decider)&>,
+                      "fk::link<from, to>(decider): a decider after a void task takes nothing and returns bool");
+        go = link.decider();
+      } else {
+        static_assert(std::is_invocable_r_v<bool, decltype(link.decider)&, const result&>,
+                      "fk::link<from, to>(decider): a decider takes the result of `from` (const R&) and returns bool");
+        go = link.decider(*boost::hana::at_c<source>(self.results_));
+      }
+      return go ? -1 : static_cast<int>(link.depth);
+    }
+  }
+
+  static constexpr auto decide_table = []<std::size_t... Ls>(std::index_sequence<Ls...>) {
+    if constexpr (wired)
+      return std::array<int (*)(engine&), sizeof...(Ls)>{&engine::decide_link<Ls>...};
+    else
+      return std::array<int (*)(engine&), sizeof...(Ls)>{};
+  }(std::make_index_sequence<spec.size.links>{});
+
+  // ----- retries -----
+
+  template <std::size_t Atom>
+  static retry_decision retry_on_failure(engine& self, flowkit::failures met) {
+    if constexpr (spec.atoms[Atom].is_retry)
+      return detail::atom_object<Flow, Atom>(self.flow_).on_failure(met);
+    else
+      return retry_decision::revert_all;
+  }
+  static constexpr auto on_failure_table = []<std::size_t... Is>(std::index_sequence<Is...>) {
+    if constexpr (wired)
+      return std::array<retry_decision (*)(engine&, flowkit::failures), atom_count>{&engine::retry_on_failure<Is>...};
+    else
+      return std::array<retry_decision (*)(engine&, flowkit::failures), atom_count>{};
+  }(std::make_index_sequence<atom_count>{});
+
+  template <std::size_t Atom>
+  void clear_history() {
+    if constexpr (spec.atoms[Atom].is_retry) detail::atom_object<Flow, Atom>(flow_).clear_history();
   }
 
   using atom_function = void (*)(engine&);
@@ -516,9 +761,14 @@ class engine {
 
   void set_state(std::size_t atom, atom_state to, const failure* error = nullptr) {
     const atom_state from = state(atom);
+    states_[atom].store(to, std::memory_order_release);
+    announce(atom, from, to, error);
+  }
+
+  // Checks a transition that was made and tells the listeners.
+  void announce(std::size_t atom, atom_state from, atom_state to, const failure* error = nullptr) {
     if (!atom_transitions(from, to))
       throw invalid_transition("atom '" + std::string(spec.atoms[atom].label) + "'", to_string(from), to_string(to));
-    states_[atom].store(to, std::memory_order_release);
     if (!listeners_.empty()) {
       const atom_event event{spec.atoms[atom].label, from, to, error};
       std::lock_guard lock{listeners_mutex_};
@@ -563,7 +813,10 @@ class engine {
   std::array<std::atomic<std::uint32_t>, atom_count + 1> waiting_{};
   std::array<std::size_t, atom_count + 1> failure_of_{};  // index of the atom's execute failure
   flow_state flow_state_ = flow_state::pending;
-  bool must_revert_ = false;
+  bool must_revert_ = false;         // a revert is under way (of revert_mask_)
+  bool revert_everything_ = false;  // ... of the whole flow, not a retry's scope
+  std::array<bool, atom_count + 1> revert_mask_{};
+  std::vector<std::size_t> retries_to_rerun_;
   std::atomic<bool> failed_{false}, revert_failed_{false}, suspend_requested_{false};
 
   std::mutex control_;  // guards running_ and stop_ against suspend() from other threads

@@ -23,6 +23,7 @@ enum class flow_error : unsigned char {
   duplicate_provider,
   type_mismatch,
   cycle,
+  decider_needs_atom,
 };
 
 struct diagnosis {
@@ -73,12 +74,14 @@ struct flow_analysis {
   std::array<std::size_t, Size.nodes> sequence{};     // children of every flow, in run order
   std::array<std::size_t, Size.nodes> sequence_begin{};
   std::array<std::size_t, Size.atoms + 1> order{};  // atoms in a topological order
+  std::array<std::size_t, Size.atoms + 1> retry_of{};  // the innermost retry controlling an atom, or npos
+  std::array<std::size_t, Size.links + 1> link_from{}, link_to{};  // a link's ends (child nodes)
 };
 
 template <spec_size Size>
 constexpr provider export_of(const flow_spec<Size>& s, std::size_t node, std::string_view slot) {
   const node_entry& n = s.nodes[node];
-  if (n.kind == node_kind::task) {
+  if (n.kind == node_kind::task || n.kind == node_kind::retry) {
     const atom_entry& a = s.atoms[n.atom_begin];
     for (std::size_t k = a.output_begin; k < a.output_end; ++k)
       if (s.outputs[k].label == slot) return {n.atom_begin, k, npos};
@@ -130,6 +133,8 @@ constexpr bool resolve_input(const flow_spec<Size>& s, flow_analysis<Size>& an, 
   if (in.kind == input_kind::injected) return true;
   for (std::size_t node = s.atoms[atom].node, parent = s.nodes[node].parent; parent != npos;
        node = parent, parent = s.nodes[node].parent) {
+    // A flow's retry controller reads from outside its flow.
+    if (s.nodes[node].kind == node_kind::retry) continue;
     provider found{};
     std::size_t from = npos;
     switch (s.nodes[parent].kind) {
@@ -139,7 +144,7 @@ constexpr bool resolve_input(const flow_spec<Size>& s, flow_analysis<Size>& an, 
         break;
       case node_kind::unordered:
         for (std::size_t c = s.nodes[parent].first_child; c != npos; c = s.nodes[c].next_sibling)
-          if (c != node)
+          if (c != node && s.nodes[c].kind != node_kind::retry)
             if (provider p = export_of(s, c, in.slot); p.found()) {
               d = make_diagnosis(flow_error::unordered_dependency, atom, input, p.atom, p.output);
               d.slot = in.slot;
@@ -148,7 +153,7 @@ constexpr bool resolve_input(const flow_spec<Size>& s, flow_analysis<Size>& an, 
         break;
       case node_kind::graph:
         for (std::size_t c = s.nodes[parent].first_child; c != npos; c = s.nodes[c].next_sibling) {
-          if (c == node) continue;
+          if (c == node || s.nodes[c].kind == node_kind::retry) continue;
           provider p = export_of(s, c, in.slot);
           if (!p.found()) continue;
           if (found.found()) p.second = found.atom;
@@ -158,8 +163,12 @@ constexpr bool resolve_input(const flow_spec<Size>& s, flow_analysis<Size>& an, 
         }
         break;
       case node_kind::task:
+      case node_kind::retry:
         break;
     }
+    // What the flow's retry controller provides, every child of the flow sees.
+    if (!found.found() && s.nodes[parent].retry != npos && s.nodes[parent].kind != node_kind::linear)
+      found = export_of(s, s.atoms[s.nodes[parent].retry].node, in.slot);
     if (found.ambiguous()) {
       d = make_diagnosis(flow_error::duplicate_provider, atom, input, found.atom, found.output);
       d.node = found.second;
@@ -192,9 +201,31 @@ constexpr bool add_links(const flow_spec<Size>& s, flow_analysis<Size>& an) {
         an.error.slot = from == npos ? s.links[l].from : s.links[l].to;
         return false;
       }
+      if (s.links[l].has_decider && s.nodes[from].kind != node_kind::task) {
+        an.error = make_diagnosis(flow_error::decider_needs_atom);
+        an.error.node = g;
+        an.error.slot = s.links[l].from;
+        return false;
+      }
+      an.link_from[l] = from;
+      an.link_to[l] = to;
       an.child_edges[an.child_edge_count++] = {from, to, npos};
     }
   return true;
+}
+
+// The retry whose scope each atom is in: its nearest enclosing flow's, skipping the flow that a
+// retry controller itself belongs to.
+template <spec_size Size>
+constexpr void find_retry_scopes(const flow_spec<Size>& s, flow_analysis<Size>& an) {
+  for (std::size_t a = 0; a < Size.atoms; ++a) {
+    an.retry_of[a] = npos;
+    for (std::size_t f = s.nodes[s.atoms[a].node].parent; f != npos; f = s.nodes[f].parent)
+      if (s.nodes[f].retry != npos && s.nodes[f].retry != a) {
+        an.retry_of[a] = s.nodes[f].retry;
+        break;
+      }
+  }
 }
 
 // Orders every flow's children: declaration order for linear and unordered flows, Kahn's
@@ -213,7 +244,7 @@ constexpr bool order_children(const flow_spec<Size>& s, flow_analysis<Size>& an)
   }
   std::size_t next = 0;
   for (std::size_t f = 0; f < Size.nodes; ++f) {
-    if (s.nodes[f].kind == node_kind::task) continue;
+    if (s.nodes[f].kind == node_kind::task || s.nodes[f].kind == node_kind::retry) continue;
     an.sequence_begin[f] = next;
     const std::size_t begin = next;
     if (s.nodes[f].kind != node_kind::graph) {
@@ -260,7 +291,7 @@ constexpr void order_atoms(const flow_spec<Size>& s, flow_analysis<Size>& an) {
   position[0] = 0;
   while (true) {
     const std::size_t n = stack[depth];
-    if (s.nodes[n].kind == node_kind::task) {
+    if (s.nodes[n].kind == node_kind::task || s.nodes[n].kind == node_kind::retry) {
       an.order[count++] = s.nodes[n].atom_begin;
     } else {
       const std::size_t children = [&] {
@@ -296,6 +327,7 @@ constexpr flow_analysis<Size> analyse(const flow_spec<Size>& s) {
   an.child_edge_count = unique;
   if (!order_children(s, an)) return an;
   order_atoms(s, an);
+  find_retry_scopes(s, an);
   return an;
 }
 

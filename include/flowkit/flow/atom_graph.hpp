@@ -17,8 +17,13 @@ template <spec_size Size, class Visit>
 constexpr void visit_ends(const flow_spec<Size>& s, const flow_analysis<Size>& an, std::size_t node,
                           bool sources, Visit& visit) {
   const node_entry& n = s.nodes[node];
-  if (n.kind == node_kind::task) {
+  if (n.kind == node_kind::task || n.kind == node_kind::retry) {
     visit(n.atom_begin);
+    return;
+  }
+  // A flow's retry controller runs before everything else in the flow.
+  if (sources && n.retry != npos) {
+    visit(n.retry);
     return;
   }
   const std::size_t* first = an.sequence.data() + an.sequence_begin[node];
@@ -35,6 +40,7 @@ constexpr void visit_ends(const flow_spec<Size>& s, const flow_analysis<Size>& a
   for (std::size_t i = 0; i < children; ++i) {
     const std::size_t c = first[i];
     if (n.kind == node_kind::graph && (sources ? an.has_in[c] : an.has_out[c])) continue;
+    if (s.nodes[c].kind == node_kind::retry && children > 1) continue;  // not a sink: all follow it
     visit_ends(s, an, c, sources, visit);
   }
 }
@@ -59,7 +65,54 @@ constexpr void for_each_atom_edge(const flow_spec<Size>& s, const flow_analysis<
     }
   }
   for (std::size_t e = 0; e < an.child_edge_count; ++e) join(an.child_edges[e].from, an.child_edges[e].to);
+  // In unordered and graph flows the retry controller precedes every other child.
+  for (std::size_t f = 0; f < Size.nodes; ++f) {
+    if (s.nodes[f].kind == node_kind::linear || s.nodes[f].retry == npos) continue;
+    for (std::size_t c = s.nodes[f].first_child; c != npos; c = s.nodes[c].next_sibling)
+      if (s.nodes[c].kind != node_kind::retry && s.nodes[c].atom_begin != s.nodes[c].atom_end)
+        join(s.atoms[s.nodes[f].retry].node, c);
+  }
 }
+
+// The decider links an atom checks when it is about to run: those aimed at it, or at a flow
+// that it starts. Compressed rows, like the edges.
+template <spec_size Size, class Visit>
+constexpr void for_each_decider_check(const flow_spec<Size>& s, const flow_analysis<Size>& an, Visit visit) {
+  for (std::size_t l = 0; l < Size.links; ++l) {
+    if (!s.links[l].has_decider) continue;
+    auto check = [&](std::size_t atom) { visit(atom, l); };
+    visit_ends(s, an, an.link_to[l], true, check);
+  }
+}
+
+template <spec_size Size>
+constexpr std::size_t count_decider_checks(const flow_spec<Size>& s, const flow_analysis<Size>& an) {
+  std::size_t n = 0;
+  for_each_decider_check(s, an, [&](std::size_t, std::size_t) { ++n; });
+  return n;
+}
+
+template <std::size_t Atoms, std::size_t Checks>
+struct decider_checks {
+  std::array<std::size_t, Atoms + 1> begin{};
+  std::array<std::size_t, Checks + 1> links{};
+};
+
+template <std::size_t Checks, spec_size Size>
+constexpr auto build_decider_checks(const flow_spec<Size>& s, const flow_analysis<Size>& an) {
+  decider_checks<Size.atoms, Checks> d{};
+  for_each_decider_check(s, an, [&](std::size_t atom, std::size_t) { ++d.begin[atom + 1]; });
+  for (std::size_t a = 0; a < Size.atoms; ++a) d.begin[a + 1] += d.begin[a];
+  std::array<std::size_t, Size.atoms + 1> filled{};
+  for_each_decider_check(s, an, [&](std::size_t atom, std::size_t link) {
+    d.links[d.begin[atom] + filled[atom]++] = link;
+  });
+  return d;
+}
+
+template <class Flow>
+inline constexpr auto decider_checks_v =
+    build_decider_checks<count_decider_checks(spec_v<Flow>, analysis_v<Flow>)>(spec_v<Flow>, analysis_v<Flow>);
 
 template <spec_size Size>
 constexpr std::size_t count_atom_edges(const flow_spec<Size>& s, const flow_analysis<Size>& an) {

@@ -44,6 +44,9 @@ constexpr bool check_flow() {
       using expected = typename consumer::template input_type<input_of_atom<Flow, d.atom, d.input>>;
       using produced = typename producer::template output_type<output_of_atom<Flow, d.other, d.output>>;
       (void)diagnostic::type_mismatch<slot, task_name, expected, produced>{};
+    } else if constexpr (d.error == flow_error::decider_needs_atom) {
+      constexpr std::string_view flow = s.nodes[d.node].label;
+      (void)diagnostic::decider_needs_atom<slot, name_from<flow.size()>(flow)>{};
     } else if constexpr (d.error == flow_error::cycle) {
       constexpr std::string_view from = s.nodes[d.node].label;
       constexpr std::string_view to = s.nodes[d.other_node].label;

@@ -60,6 +60,14 @@ struct unknown_link_end {
                 "end, then the flow)");
 };
 
+// decider_needs_atom<link start, graph flow>
+template <name From, name Flow>
+struct decider_needs_atom {
+  static_assert(detail::always_false<decider_needs_atom>,
+                "flowkit: a decider link starts at a flow, but a decider reads the result of one "
+                "atom (the note names the link's start, then the graph flow)");
+};
+
 // duplicate_atom_name<task>
 template <name Task>
 struct duplicate_atom_name {

@@ -1,14 +1,16 @@
 #pragma once
 // A flow is a value whose type holds its whole structure: its kind, its name, its children
-// (tasks and flows) and, for graph flows, its explicit links. Building one is free at run time;
-// analysing one happens in the compiler (flow/analysis.hpp).
+// (tasks and flows, and first of all its retry controller if it has one) and, for graph flows,
+// its explicit links. Building one is free at run time; analysing one happens in the compiler
+// (flow/analysis.hpp).
 
 #include <flowkit/core/name.hpp>
 #include <flowkit/core/task.hpp>
 #include <flowkit/detail/type_at.hpp>
+#include <flowkit/flow/retry.hpp>
 
-#include <boost/hana/basic_tuple.hpp>
 #include <boost/hana/at.hpp>
+#include <boost/hana/basic_tuple.hpp>
 
 #include <cstddef>
 #include <type_traits>
@@ -19,10 +21,31 @@ namespace flowkit {
 enum class flow_kind : unsigned char { linear, unordered, graph };
 
 namespace detail {
+
 template <class... Links>
 struct link_list {
   static constexpr std::size_t size = sizeof...(Links);
+  boost::hana::basic_tuple<Links...> values;
 };
+
+template <class Flow>
+constexpr bool check_flow();
+
+// "<flow>_retry", TaskFlow's name for a flow's retry controller.
+template <name Flow>
+constexpr auto retry_name() {
+  constexpr std::string_view suffix = "_retry";
+  name<Flow.size() + suffix.size() + 1> result{};
+  for (std::size_t i = 0; i < Flow.size(); ++i) result.chars[i] = Flow.chars[i];
+  for (std::size_t i = 0; i < suffix.size(); ++i) result.chars[Flow.size() + i] = suffix[i];
+  return result;
+}
+
+template <class T>
+inline constexpr bool is_retry_v = false;
+template <name Name, class Controller, name Provides, name Reads, class ReadType>
+inline constexpr bool is_retry_v<retry_t<Name, Controller, Provides, Reads, ReadType>> = true;
+
 }  // namespace detail
 
 template <name Name, flow_kind Kind, class Links, class... Children>
@@ -31,19 +54,39 @@ class flow_t {
   static constexpr auto name = Name;
   static constexpr flow_kind kind = Kind;
   static constexpr std::size_t child_count = sizeof...(Children);
-  using links = Links;
+  static constexpr bool has_retry = [] {
+    if constexpr (sizeof...(Children) == 0) return false;
+    else return detail::is_retry_v<detail::type_at<0, Children...>>;
+  }();
+  using links_type = Links;
 
-  constexpr explicit flow_t(Children... children) : children_(std::move(children)...) {}
+  constexpr explicit flow_t(Links links, Children... children)
+      : links_(std::move(links)), children_(std::move(children)...) {}
 
   template <std::size_t I>
   constexpr const auto& child() const noexcept { return boost::hana::at_c<I>(children_); }
   template <std::size_t I>
   constexpr auto& child() noexcept { return boost::hana::at_c<I>(children_); }
-
   template <std::size_t I>
   using child_type = detail::type_at<I, Children...>;
 
+  constexpr const Links& links() const noexcept { return links_; }
+  constexpr Links& links() noexcept { return links_; }
+
+  // The flow with a retry controller: fk::times(3), fk::for_each<"slot">(values), ...
+  template <class Controller, flowkit::name Provides, flowkit::name Reads, class ReadType>
+  constexpr auto retry(retry_spec<Controller, Provides, Reads, ReadType> spec) const {
+    static_assert(!has_retry, "flow::retry(controller): a flow has one retry controller at most");
+    using retry_atom = retry_t<detail::retry_name<Name>(), Controller, Provides, Reads, ReadType>;
+    using flow = flow_t<Name, Kind, Links, retry_atom, Children...>;
+    [[maybe_unused]] constexpr bool wired = detail::check_flow<flow>();
+    return [&]<std::size_t... Is>(std::index_sequence<Is...>) {
+      return flow{links_, retry_atom{std::move(spec.controller)}, child<Is>()...};
+    }(std::index_sequence_for<Children...>{});
+  }
+
  private:
+  [[no_unique_address]] Links links_;
   boost::hana::basic_tuple<Children...> children_;
 };
 

@@ -23,19 +23,17 @@ struct is_link_fn {
   }
 };
 
-template <class Links>
-struct to_link_list;
-template <class... Links>
-struct to_link_list<boost::hana::tuple<Links...>> {
-  using type = link_list<Links...>;
-};
-
-template <name Name, class Links, class... Children>
-constexpr auto make_graph_flow(boost::hana::tuple<Children...> children) {
-  using flow = flow_t<Name, flow_kind::graph, Links, child_t<Children>...>;
+template <name Name, class... Links, class... Children>
+constexpr auto make_graph_flow(boost::hana::tuple<Links...> links, boost::hana::tuple<Children...> children) {
+  using link_values = link_list<Links...>;
+  using flow = flow_t<Name, flow_kind::graph, link_values, child_t<Children>...>;
   [[maybe_unused]] constexpr bool wired = check_flow<flow>();
-  return boost::hana::unpack(std::move(children),
-                             [](auto&&... child) { return flow{as_child(std::move(child))...}; });
+  link_values values{boost::hana::unpack(std::move(links), [](auto&&... l) {
+    return boost::hana::basic_tuple<Links...>{std::move(l)...};
+  })};
+  return boost::hana::unpack(std::move(children), [&](auto&&... child) {
+    return flow{std::move(values), as_child(std::move(child))...};
+  });
 }
 
 }  // namespace detail
@@ -44,8 +42,8 @@ template <name Name, class... Args>
 constexpr auto graph_flow(Args... args) {
   namespace hana = boost::hana;
   auto all = hana::make_tuple(std::move(args)...);
-  using links = typename detail::to_link_list<decltype(hana::filter(all, detail::is_link_fn{}))>::type;
-  return detail::make_graph_flow<Name, links>(hana::remove_if(std::move(all), detail::is_link_fn{}));
+  auto links = hana::filter(all, detail::is_link_fn{});
+  return detail::make_graph_flow<Name>(std::move(links), hana::remove_if(std::move(all), detail::is_link_fn{}));
 }
 
 }  // namespace flowkit

@@ -11,7 +11,7 @@ template <name Name, class... Children>
 constexpr auto linear_flow(Children... children) {
   using flow = flow_t<Name, flow_kind::linear, detail::link_list<>, detail::child_t<Children>...>;
   [[maybe_unused]] constexpr bool wired = detail::check_flow<flow>();
-  return flow{detail::as_child(std::move(children))...};
+  return flow{{}, detail::as_child(std::move(children))...};
 }
 
 }  // namespace flowkit

@@ -18,7 +18,8 @@ namespace flowkit::detail {
 
 inline constexpr std::size_t npos = std::numeric_limits<std::size_t>::max();
 
-enum class node_kind : unsigned char { task, linear, unordered, graph };
+// A retry node is the retry controller atom of its parent flow, always its first child.
+enum class node_kind : unsigned char { task, retry, linear, unordered, graph };
 
 struct node_entry {
   node_kind kind{};
@@ -29,6 +30,7 @@ struct node_entry {
   std::size_t prev_sibling = npos, next_sibling = npos;
   std::size_t atom_begin = 0, atom_end = 0;  // atoms of the subtree; a task node has one
   std::size_t link_begin = 0, link_end = 0;
+  std::size_t retry = npos;  // a flow's retry controller atom
 };
 
 struct input_entry {
@@ -44,6 +46,7 @@ struct output_entry {
 
 struct atom_entry {
   std::string_view label;
+  bool is_retry = false;
   std::size_t node = 0;
   std::size_t input_begin = 0, input_end = 0;
   std::size_t output_begin = 0, output_end = 0;
@@ -51,6 +54,7 @@ struct atom_entry {
 
 struct link_entry {
   std::string_view from, to;
+  bool has_decider = false;
 };
 
 struct spec_size {
@@ -109,13 +113,14 @@ template <class T, class Spec>
 constexpr void fill_task(Spec& spec, spec_cursor& at) {
   const std::size_t node = at.node++;
   const std::size_t atom = at.atom++;
-  spec.nodes[node].kind = node_kind::task;
+  spec.nodes[node].kind = retry_atom<T> ? node_kind::retry : node_kind::task;
   spec.nodes[node].label = T::name.view();
   spec.nodes[node].end = at.node;
   spec.nodes[node].atom_begin = atom;
   spec.nodes[node].atom_end = atom + 1;
   atom_entry& a = spec.atoms[atom];
   a.label = T::name.view();
+  a.is_retry = retry_atom<T>;
   a.node = node;
   a.input_begin = at.input;
   for (std::size_t i = 0; i < T::input_count; ++i)
@@ -141,7 +146,7 @@ constexpr void fill_flow(Spec& spec, spec_cursor& at) {
     s.nodes[node].label = Name.view();
     s.nodes[node].atom_begin = c.atom;
     s.nodes[node].link_begin = c.link;
-    ((s.links[c.link++] = link_entry{Links::from, Links::to}), ...);
+    ((s.links[c.link++] = link_entry{Links::from, Links::to, Links::has_decider}), ...);
     s.nodes[node].link_end = c.link;
     (fill_node<Children>(s, c, node), ...);
     s.nodes[node].atom_end = c.atom;
@@ -157,6 +162,7 @@ constexpr void fill_node(Spec& spec, spec_cursor& at, std::size_t parent) {
   else
     fill_flow<T>(spec, at);
   if (parent != npos) attach_child(spec, parent, node);
+  if constexpr (retry_atom<T>) spec.nodes[parent].retry = spec.nodes[node].atom_begin;
 }
 
 template <class Flow>
@@ -217,6 +223,29 @@ constexpr decltype(auto) atom_object(Node& node) {
       constexpr std::size_t child = child_holding_atom<I, Children...>();
       return atom_object<std::remove_reference_t<decltype(flow.template child<child>())>,
                          I - atoms_before_child<child, Children...>()>(flow.template child<child>());
+    }(node, static_cast<const std::remove_const_t<Node>*>(nullptr));
+  }
+}
+
+// The flow object at a pre-order node index (for the links it holds).
+template <class Node, std::size_t N>
+constexpr decltype(auto) node_object(Node& node) {
+  if constexpr (N == 0) {
+    return (node);
+  } else {
+    return []<name Name, flow_kind Kind, class Links, class... Children>(
+               auto& flow, const flow_t<Name, Kind, Links, Children...>*) -> decltype(auto) {
+      constexpr std::array<std::size_t, sizeof...(Children)> sizes{size_of_node<Children>::value.nodes...};
+      constexpr auto where = [&] {
+        std::size_t first = 1;
+        for (std::size_t c = 0; c < sizes.size(); ++c) {
+          if (N < first + sizes[c]) return std::pair{c, N - first};
+          first += sizes[c];
+        }
+        return std::pair{npos, npos};
+      }();
+      return node_object<std::remove_reference_t<decltype(flow.template child<where.first>())>, where.second>(
+          flow.template child<where.first>());
     }(node, static_cast<const std::remove_const_t<Node>*>(nullptr));
   }
 }

@@ -33,6 +33,7 @@ constexpr std::string_view kind_label(node_kind k) {
     case node_kind::linear: return "linear";
     case node_kind::unordered: return "unordered";
     case node_kind::graph: return "graph";
+    case node_kind::retry: return "retry";
     case node_kind::task: break;
   }
   return "task";

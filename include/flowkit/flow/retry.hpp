@@ -1,0 +1,245 @@
+#pragma once
+// Retry controllers: attached to a flow with `.retry(...)`, a controller runs first in its flow
+// and decides, when an atom of the flow fails, whether the flow is run again (RETRY), reverted
+// and its failure left to the enclosing scope (REVERT), or the whole run reverted (REVERT_ALL).
+//
+//   fk::linear_flow<"pay">(charge).retry(fk::times(3))
+//   fk::linear_flow<"ship">(book).retry(fk::for_each<"carrier">(std::vector<std::string>{"dhl", "ups"}))
+//   fk::linear_flow<"try">(call).retry(fk::parameterized_for_each<"hosts", "host", std::vector<std::string>>())
+//
+// Each controller keeps its history: every attempt, with the value tried and the failures met.
+
+#include <flowkit/core/failure.hpp>
+#include <flowkit/core/name.hpp>
+#include <flowkit/core/outcome.hpp>
+#include <flowkit/core/progress.hpp>
+#include <flowkit/core/task.hpp>
+#include <flowkit/detail/type_id.hpp>
+
+#include <array>
+#include <cstddef>
+#include <stdexcept>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace flowkit {
+
+enum class retry_decision : unsigned char { retry, revert, revert_all };
+
+// One run of a retried flow: the value its controller gave, and the failures it met.
+template <class Value>
+struct attempt {
+  Value value;
+  std::vector<failure> failures;
+};
+
+template <class Value>
+using retry_history = std::vector<attempt<Value>>;
+
+// A for_each controller has run out of values.
+class retries_exhausted : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+namespace detail {
+// A controller's options; `revert_all` escalates to the whole run when retries run out.
+struct retry_options {
+  bool revert_all = false;
+};
+}  // namespace detail
+
+inline constexpr detail::retry_options revert_all_when_exhausted{true};
+
+// The built-in controllers. A controller has a value_type, `value_type next(history[, input])`
+// (throwing when there is no next value) and `retry_decision on_failure(history)`.
+
+struct always_revert_controller {
+  using value_type = std::monostate;
+  static constexpr std::string_view kind = "always_revert";
+  value_type next(const retry_history<value_type>&) const { return {}; }
+  retry_decision on_failure(const retry_history<value_type>&) const { return retry_decision::revert; }
+};
+
+struct always_revert_all_controller {
+  using value_type = std::monostate;
+  static constexpr std::string_view kind = "always_revert_all";
+  value_type next(const retry_history<value_type>&) const { return {}; }
+  retry_decision on_failure(const retry_history<value_type>&) const { return retry_decision::revert_all; }
+};
+
+// Runs the flow up to `attempts` times in all; the value is the attempt's number, from 1.
+struct times_controller {
+  using value_type = int;
+  static constexpr std::string_view kind = "times";
+  int attempts = 1;
+  bool revert_all = false;
+  value_type next(const retry_history<value_type>& h) const { return static_cast<int>(h.size()) + 1; }
+  retry_decision on_failure(const retry_history<value_type>& h) const {
+    if (static_cast<int>(h.size()) < attempts) return retry_decision::retry;
+    return revert_all ? retry_decision::revert_all : retry_decision::revert;
+  }
+};
+
+namespace detail {
+// The first value of `values` not yet tried (a multiset difference, as TaskFlow does).
+template <class Container, class Value>
+const Value* next_untried(const Container& values, const retry_history<Value>& history) {
+  std::vector<bool> used(history.size(), false);
+  for (const auto& v : values) {
+    bool tried = false;
+    for (std::size_t i = 0; i < history.size() && !tried; ++i)
+      if (!used[i] && history[i].value == v) used[i] = tried = true;
+    if (!tried) return &v;
+  }
+  return nullptr;
+}
+template <class Container, class Value>
+std::size_t untried_count(const Container& values, const retry_history<Value>& history) {
+  std::size_t n = 0;
+  for (const auto& v : values) (void)v, ++n;
+  return n > history.size() ? n - history.size() : 0;
+}
+}  // namespace detail
+
+// Tries the flow with each value in turn until one works.
+template <class Container>
+struct for_each_controller {
+  using value_type = std::decay_t<decltype(*std::begin(std::declval<const Container&>()))>;
+  static constexpr std::string_view kind = "for_each";
+  Container values;
+  bool revert_all = false;
+  value_type next(const retry_history<value_type>& h) const {
+    if (const value_type* v = detail::next_untried(values, h)) return *v;
+    throw retries_exhausted("flowkit: for_each retry has no values left to try");
+  }
+  retry_decision on_failure(const retry_history<value_type>& h) const {
+    if (detail::untried_count(values, h) > 0) return retry_decision::retry;
+    return revert_all ? retry_decision::revert_all : retry_decision::revert;
+  }
+};
+
+// Like for_each, with the values read from a slot of the flow.
+template <class Container>
+struct parameterized_for_each_controller {
+  using value_type = std::decay_t<decltype(*std::begin(std::declval<const Container&>()))>;
+  static constexpr std::string_view kind = "parameterized_for_each";
+  bool revert_all = false;
+  const Container* values = nullptr;  // the slot's value, set before each next()
+  value_type next(const retry_history<value_type>& h, const Container& from) {
+    values = &from;
+    if (const value_type* v = detail::next_untried(from, h)) return *v;
+    throw retries_exhausted("flowkit: parameterized_for_each retry has no values left to try");
+  }
+  retry_decision on_failure(const retry_history<value_type>& h) const {
+    if (values && detail::untried_count(*values, h) > 0) return retry_decision::retry;
+    return revert_all ? retry_decision::revert_all : retry_decision::revert;
+  }
+};
+
+// What `.retry(...)` takes: a controller, the slot it provides (if any) and the slot it reads.
+template <class Controller, name Provides = name<1>{""}, name Reads = name<1>{""}, class ReadType = void>
+struct retry_spec {
+  Controller controller;
+};
+
+inline constexpr retry_spec<always_revert_controller> always_revert{};
+inline constexpr retry_spec<always_revert_all_controller> always_revert_all{};
+
+constexpr retry_spec<times_controller> times(int attempts, detail::retry_options options = {}) {
+  return {times_controller{attempts < 1 ? 1 : attempts, options.revert_all}};
+}
+
+template <name Slot, class Container>
+auto for_each(Container values, detail::retry_options options = {}) {
+  return retry_spec<for_each_controller<Container>, Slot>{{std::move(values), options.revert_all}};
+}
+
+template <name Values, name Slot, class Container>
+auto parameterized_for_each(detail::retry_options options = {}) {
+  return retry_spec<parameterized_for_each_controller<Container>, Slot, Values, Container>{{options.revert_all}};
+}
+
+// The atom a retry controller becomes: named "<flow>_retry", placed first in its flow.
+template <name Name, class Controller, name Provides, name Reads, class ReadType>
+class retry_t {
+ public:
+  using value_type = typename Controller::value_type;
+  using result_type = value_type;
+  using history_type = retry_history<value_type>;
+
+  static constexpr auto name = Name;
+  static constexpr bool is_retry = true;
+  static constexpr bool has_revert = true;
+  static constexpr std::string_view kind = Controller::kind;
+  static constexpr std::size_t input_count = std::is_void_v<ReadType> ? 0 : 1;
+  static constexpr std::size_t output_count = Provides.size() == 0 ? 0 : 1;
+
+  template <std::size_t>
+  using input_type = ReadType;
+  template <std::size_t>
+  using output_type = value_type;
+
+  static constexpr auto input_slots = [] {
+    if constexpr (input_count == 0) return std::array<std::string_view, 0>{};
+    else return std::array<std::string_view, 1>{Reads.view()};
+  }();
+  static constexpr std::array<input_kind, input_count> input_kinds{};
+  static constexpr auto input_types = [] {
+    if constexpr (input_count == 0) return std::array<detail::type_id, 0>{};
+    else return std::array<detail::type_id, 1>{detail::type_id_of<ReadType>};
+  }();
+  static constexpr auto output_names = [] {
+    if constexpr (output_count == 0) return std::array<std::string_view, 0>{};
+    else return std::array<std::string_view, 1>{Provides.view()};
+  }();
+  static constexpr auto output_types = [] {
+    if constexpr (output_count == 0) return std::array<detail::type_id, 0>{};
+    else return std::array<detail::type_id, 1>{detail::type_id_of<value_type>};
+  }();
+
+  explicit retry_t(Controller controller) : controller_(std::move(controller)) {}
+
+  // The next value to try; recorded as a new attempt.
+  template <class Fetch>
+  value_type execute(Fetch&& fetch, const std::stop_token&, progress&) {
+    value_type v = [&] {
+      if constexpr (input_count == 0)
+        return controller_.next(history_);
+      else
+        return controller_.next(history_, fetch(std::integral_constant<std::size_t, 0>{}));
+    }();
+    history_.push_back({v, {}});
+    return v;
+  }
+
+  // A retry reverted with its scope forgets its history, so an outer retry starts it afresh.
+  template <class Fetch>
+  void revert(Fetch&&, const outcome<value_type>&, failures) {
+    history_.clear();
+  }
+
+  // Records the failures of the current attempt and decides.
+  retry_decision on_failure(failures met) {
+    if (!history_.empty()) history_.back().failures.assign(met.begin(), met.end());
+    return controller_.on_failure(history_);
+  }
+
+  const history_type& history() const noexcept { return history_; }
+  void clear_history() noexcept { history_.clear(); }
+  const Controller& controller() const noexcept { return controller_; }
+
+ private:
+  Controller controller_;
+  history_type history_;
+};
+
+template <class T>
+concept retry_atom = requires { requires T::is_retry; };
+
+}  // namespace flowkit

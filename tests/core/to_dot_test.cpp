@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <string>
+#include <vector>
 
 namespace fk = flowkit;
 
@@ -25,4 +26,17 @@ TEST_CASE("to_dot draws atoms, clusters, typed data edges and ordering edges", "
   CHECK(dot.find("\"slot:seed\" -> \"a\" [label=\"seed: int\"]") != std::string::npos);
   CHECK(dot.back() == '\n');
   CHECK(dot.find("}\n") != std::string::npos);
+}
+
+TEST_CASE("to_dot shows retry scopes and decider links", "[dot]") {
+  auto a = fk::task<"a">(fk::outputs<"ok">, [] { return true; });
+  auto b = fk::task<"b">(fk::inputs<"amount">, [](int) {});
+  const std::string dot = fk::to_dot(fk::graph_flow<"g">(
+      a, fk::linear_flow<"pay">(b).retry(fk::for_each<"amount">(std::vector<int>{1, 2})),
+      fk::link<"a", "pay">([](bool ok) { return ok; }, fk::depth::flow)));
+  CHECK(dot.find("label=\"pay (linear), retried by for_each\"") != std::string::npos);
+  CHECK(dot.find("\"pay_retry\" [shape=diamond, label=\"pay_retry (for_each)\"]") != std::string::npos);
+  CHECK(dot.find("\"pay_retry\" -> \"b\" [label=\"amount: int\"]") != std::string::npos);
+  CHECK(dot.find("\"a\" -> \"pay_retry\" [color=blue, fontcolor=blue, label=\"decider, depth flow\"]") !=
+        std::string::npos);
 }

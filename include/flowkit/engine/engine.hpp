@@ -676,14 +676,8 @@ class engine {
     if constexpr (!spec.links[L].has_decider) {
       return -1;
     } else {
-      constexpr std::size_t graph_node = [] {
-        for (std::size_t n = 0; n < spec.size.nodes; ++n)
-          if (spec.nodes[n].link_begin <= L && L < spec.nodes[n].link_end) return n;
-        return none;
-      }();
       constexpr std::size_t source = spec.nodes[an.link_from[L]].atom_begin;
-      auto& link = boost::hana::at_c<L - spec.nodes[graph_node].link_begin>(
-          detail::node_object<Flow, graph_node>(self.flow_).links().values);
+      auto& link = detail::link_object<Flow, L>(self.flow_);
       if (self.state(source) == atom_state::ignore) return -1;  // TaskFlow skips such edges
       using result = typename detail::atom_type<Flow, source>::result_type;
       bool go;

@@ -227,6 +227,18 @@ constexpr decltype(auto) atom_object(Node& node) {
   }
 }
 
+// The graph flow node that holds link L.
+template <class Flow, std::size_t L>
+inline constexpr std::size_t link_owner = [] {
+  for (std::size_t n = 0; n < spec_v<Flow>.size.nodes; ++n)
+    if (spec_v<Flow>.nodes[n].link_begin <= L && L < spec_v<Flow>.nodes[n].link_end) return n;
+  return npos;
+}();
+
+// The link object of link L.
+template <class Flow, std::size_t L, class FlowObject>
+constexpr auto& link_object(FlowObject& flow);
+
 // The flow object at a pre-order node index (for the links it holds).
 template <class Node, std::size_t N>
 constexpr decltype(auto) node_object(Node& node) {
@@ -248,6 +260,13 @@ constexpr decltype(auto) node_object(Node& node) {
           flow.template child<where.first>());
     }(node, static_cast<const std::remove_const_t<Node>*>(nullptr));
   }
+}
+
+template <class Flow, std::size_t L, class FlowObject>
+constexpr auto& link_object(FlowObject& flow) {
+  constexpr std::size_t owner = link_owner<Flow, L>;
+  return boost::hana::at_c<L - spec_v<Flow>.nodes[owner].link_begin>(
+      node_object<FlowObject, owner>(flow).links().values);
 }
 
 }  // namespace flowkit::detail

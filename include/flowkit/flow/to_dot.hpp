@@ -71,15 +71,57 @@ std::vector<std::string> input_type_names() {
   return names;
 }
 
+constexpr std::string_view depth_label(depth d) {
+  switch (d) {
+    case depth::atom: return "atom";
+    case depth::neighbors: return "neighbors";
+    case depth::flow: return "flow";
+    case depth::all: break;
+  }
+  return "all";
+}
+
+// Each decider link's depth, by global link index (the depth is a value the link carries).
+template <class Flow>
+std::vector<depth> decider_depths(const Flow& flow) {
+  constexpr auto& s = spec_v<Flow>;
+  std::vector<depth> depths(s.size.links, depth::all);
+  [&]<std::size_t... Ls>(std::index_sequence<Ls...>) {
+    (
+        [&]<std::size_t L>(std::integral_constant<std::size_t, L>) {
+          if constexpr (spec_v<Flow>.links[L].has_decider) depths[L] = link_object<Flow, L>(flow).depth;
+        }(std::integral_constant<std::size_t, Ls>{}),
+        ...);
+  }(std::make_index_sequence<s.size.links>{});
+  return depths;
+}
+
+// The retry controller of each atom that is one, e.g. "times", by atom index.
+template <class Flow>
+std::vector<std::string_view> retry_kinds() {
+  constexpr auto& s = spec_v<Flow>;
+  std::vector<std::string_view> kinds(s.size.atoms);
+  [&]<std::size_t... As>(std::index_sequence<As...>) {
+    (
+        [&]<std::size_t A>(std::integral_constant<std::size_t, A>) {
+          if constexpr (retry_atom<atom_type<Flow, A>>) kinds[A] = atom_type<Flow, A>::kind;
+        }(std::integral_constant<std::size_t, As>{}),
+        ...);
+  }(std::make_index_sequence<s.size.atoms>{});
+  return kinds;
+}
+
 }  // namespace detail
 
 template <flow_like Flow>
-std::string to_dot(const Flow&) {
+std::string to_dot(const Flow& flow) {
   using namespace detail;
   constexpr auto& s = spec_v<Flow>;
   constexpr auto& an = analysis_v<Flow>;
   constexpr auto& graph = atom_graph_v<Flow>;
   const std::vector<std::string> types = input_type_names<Flow>();
+  const std::vector<std::string_view> retry_kind = retry_kinds<Flow>();
+  const std::vector<depth> depths = decider_depths(flow);
 
   std::ostringstream dot;
   dot << "digraph " << dot_quoted(s.nodes[0].label) << " {\n"
@@ -96,10 +138,15 @@ std::string to_dot(const Flow&) {
     const std::string indent(2 + 2 * open_ends.size(), ' ');
     if (s.nodes[n].kind == node_kind::task) {
       dot << indent << dot_quoted(s.nodes[n].label) << ";\n";
+    } else if (s.nodes[n].kind == node_kind::retry) {
+      dot << indent << dot_quoted(s.nodes[n].label) << " [shape=diamond, label="
+          << dot_quoted(std::string(s.nodes[n].label) + " (" + std::string(retry_kind[s.nodes[n].atom_begin]) + ")") << "];\n";
     } else {
+      std::string label = std::string(s.nodes[n].label) + " (" + std::string(kind_label(s.nodes[n].kind)) + ")";
+      if (s.nodes[n].retry != npos) label += ", retried by " + std::string(retry_kind[s.nodes[n].retry]);
       dot << indent << "subgraph " << dot_quoted("cluster_" + std::to_string(n)) << " {\n"
-          << indent << "  label=" << dot_quoted(std::string(s.nodes[n].label) + " (" + std::string(kind_label(s.nodes[n].kind)) + ")")
-          << ";\n";
+          << indent << "  label=" << dot_quoted(label) << ";\n";
+      if (s.nodes[n].retry != npos) dot << indent << "  style=dashed;\n";
       open_ends.push_back(s.nodes[n].end);
     }
   }
@@ -133,11 +180,27 @@ std::string to_dot(const Flow&) {
       }
     }
 
+  // Decider links: from the atom whose result is decided on, to the target (an atom, or the
+  // first atoms of a flow).
+  std::vector<std::pair<std::size_t, std::size_t>> decider_edges;
+  for (std::size_t l = 0; l < s.size.links; ++l) {
+    if (!s.links[l].has_decider) continue;
+    const std::size_t from = s.nodes[an.link_from[l]].atom_begin;
+    auto draw = [&](std::size_t to) {
+      decider_edges.emplace_back(from, to);
+      dot << "  " << dot_quoted(s.atoms[from].label) << " -> " << dot_quoted(s.atoms[to].label)
+          << " [color=blue, fontcolor=blue, label=" << dot_quoted("decider, depth " + std::string(depth_label(depths[l])))
+          << "];\n";
+    };
+    visit_ends(s, an, an.link_to[l], true, draw);
+  }
+
   // Edges that only order.
   for (std::size_t a = 0; a < s.size.atoms; ++a)
     for (std::size_t e = graph.successors_begin[a]; e < graph.successors_begin[a + 1]; ++e) {
       bool carries_data = false;
       for (const auto& [from, to] : data_edges) carries_data = carries_data || (from == a && to == graph.successors[e]);
+      for (const auto& [from, to] : decider_edges) carries_data = carries_data || (from == a && to == graph.successors[e]);
       if (!carries_data)
         dot << "  " << dot_quoted(s.atoms[a].label) << " -> " << dot_quoted(s.atoms[graph.successors[e]].label)
             << " [style=dashed];\n";

@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
-# run.sh [-r REPEATS] [-o OUT_DIR] [SIZES...]: compiles generated linear and graph flows of each
-# size with g++ -std=c++20 -O2, runs each program (it checks its own result), and prints a markdown
-# table of wall time, CPU time (user + system) and peak memory. Every compile is done REPEATS times
-# (default 2): the spread between runs shows the machine's noise. On a busy machine wall time
-# includes waiting for a core; CPU time does not.
+# run.sh [-r REPEATS] [-k linear|graph] [-o OUT_DIR] [SIZES...]: compiles generated linear and
+# graph flows of each size with g++ -std=c++20 -O2, runs each program (it checks its own result),
+# and prints a markdown table of wall time, CPU time (user + system) and peak memory. Every compile
+# is done REPEATS times (default 2): the spread between runs shows the machine's noise. On a busy
+# machine wall time includes waiting for a core; CPU time does not.
 #   CXX (default g++) and CXXFLAGS (default -std=c++20 -O2) may be overridden.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 include=$(cd "$here/../../include" && pwd)
-repeats=2 out=
-while getopts r:o: opt; do
+repeats=2 out= kinds=(linear graph)
+while getopts r:k:o: opt; do
   case $opt in
     r) repeats=$OPTARG ;;
+    k) kinds=("$OPTARG") ;;
     o) out=$OPTARG ;;
     *) exit 2 ;;
   esac
@@ -30,7 +31,7 @@ echo "cores: $(nproc); CPU: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpui
 echo
 echo '| flow | tasks | wall s (min) | wall s (max) | CPU s (min) | CPU s (max) | peak MiB (max) |'
 echo '| --- | ---: | ---: | ---: | ---: | ---: | ---: |'
-for kind in linear graph; do
+for kind in "${kinds[@]}"; do
   for n in "${sizes[@]}"; do
     src=$work/${kind}_$n.cpp exe=$work/${kind}_$n
     bash "$here/generate.sh" "$kind" "$n" >"$src"

@@ -19,6 +19,7 @@
 #include <flowkit/core/states.hpp>
 #include <flowkit/core/store.hpp>
 #include <flowkit/detail/parallel_phase.hpp>
+#include <flowkit/engine/atom_thunks.hpp>
 #include <flowkit/engine/bindings.hpp>
 #include <flowkit/engine/executor.hpp>
 #include <flowkit/engine/listener.hpp>
@@ -46,29 +47,11 @@
 
 namespace flowkit {
 
-// get<name>() of a slot whose producer has no result now (it never ran, or was reverted).
-class no_result : public std::logic_error {
- public:
-  using std::logic_error::logic_error;
-};
-
 namespace detail {
 
 // What get<name>() returns for a name that the flow does not know, after its diagnostic.
 struct unknown_result_t {};
 inline constexpr unknown_result_t unknown_result{};
-
-// What an atom's execute left behind: its result (an empty marker for void).
-template <class Task>
-using result_slot = std::optional<
-    std::conditional_t<std::is_void_v<typename Task::result_type>, std::monostate, typename Task::result_type>>;
-
-template <class Flow, class Indices>
-struct results_of;
-template <class Flow, std::size_t... Is>
-struct results_of<Flow, std::index_sequence<Is...>> {
-  using type = boost::hana::basic_tuple<result_slot<atom_type<Flow, Is>>...>;
-};
 
 }  // namespace detail
 
@@ -88,10 +71,12 @@ class engine {
   explicit engine(Flow flow, Store store = {}) : flow_(std::move(flow)), store_(std::move(store)) {
     for (auto& s : states_) s.store(atom_state::pending, std::memory_order_relaxed);
     failure_of_.fill(none);
+    if constexpr (wired) bind_inputs();
   }
   engine(const engine&) = delete;
   engine& operator=(const engine&) = delete;
   ~engine() {
+    if constexpr (wired) clear_results();
     if (phase_) phase_->release();
   }
 
@@ -132,9 +117,8 @@ class engine {
     revert_everything_ = false;
     revert_mask_.fill(false);
     retries_to_rerun_.clear();
-    [this]<std::size_t... Is>(std::index_sequence<Is...>) {
-      (clear_history<Is>(), ...);
-    }(std::make_index_sequence<atom_count>{});
+    for (std::size_t a = 0; a < atom_count; ++a)
+      if (table.clear_history[a]) table.clear_history[a](tasks_[a]);
     if (flow_state_ != flow_state::pending) set_flow_state(flow_state::pending);
   }
 
@@ -164,11 +148,13 @@ class engine {
       if constexpr (src.kind == detail::source_kind::store) {
         return store_.template value<src.index>();
       } else {
-        if (!boost::hana::at_c<src.atom>(results_).has_value())
+        using value_type = typename detail::atom_type<Flow, src.atom>::template output_type<src.index>;
+        const void* value = outputs_[spec.atoms[src.atom].output_begin + src.index];
+        if (!value)
           throw no_result("flowkit: slot '" + std::string(Slot.view()) + "' has no value: atom '" +
                           std::string(spec.atoms[src.atom].label) + "' that provides it is " +
                           std::string(to_string(state(src.atom))));
-        return output<src.atom, src.index>();
+        return *static_cast<const value_type*>(value);
       }
     } else {
       return detail::unknown_result;  // after the diagnostic, so that it stays the only error
@@ -184,7 +170,7 @@ class engine {
       if constexpr (src.kind == detail::source_kind::store)
         return true;
       else
-        return boost::hana::at_c<src.atom>(results_).has_value();
+        return outputs_[spec.atoms[src.atom].output_begin + src.index] != nullptr;
     } else {
       return false;
     }
@@ -202,7 +188,7 @@ class engine {
     static_assert(atom != none && spec.atoms[atom].is_retry,
                   "fk::engine::history<name>(): no retry controller of the flow has this name "
                   "(a flow's controller is named \"<flow>_retry\")");
-    return detail::atom_object<const Flow, atom>(flow_).history();
+    return static_cast<const detail::atom_type<Flow, atom>*>(tasks_[atom])->history();
   }
 
   atom_state state_of(std::string_view atom) const { return state(index_of(atom)); }
@@ -311,7 +297,7 @@ class engine {
     for (const failure& f : execute_failures_)
       for (std::size_t a = first; a < last; ++a)
         if (spec.atoms[a].label == f.atom()) met.push_back(f);
-    return on_failure_table[retry](*this, flowkit::failures{met.data(), met.size()});
+    return table.on_failure[retry](tasks_[retry], flowkit::failures{met.data(), met.size()});
   }
 
   // The atoms of a retry's flow, with or without the retry itself.
@@ -347,6 +333,7 @@ class engine {
       running_ = true;
       suspend_requested_.store(false, std::memory_order_relaxed);
       if (stop_.stop_requested()) stop_ = std::stop_source{};
+      stop_token_ = stop_.get_token();
     }
     failed_.store(false, std::memory_order_relaxed);
     revert_failed_.store(false, std::memory_order_relaxed);
@@ -513,7 +500,9 @@ class engine {
     } while (!states_[atom].compare_exchange_weak(from, atom_state::running, std::memory_order_acq_rel));
     announce(atom, from, atom_state::running);
     try {
-      execute_table[atom](*this);
+      detail::atom_context context = context_of(atom);
+      progress report = progress_for(atom);
+      table.execute[atom](context, stop_token_, report);
     } catch (...) {
       const failure* f = record_failure(atom, failure_phase::execute);
       set_state(atom, atom_state::failure, f);
@@ -527,7 +516,9 @@ class engine {
   bool revert_one(std::size_t atom) {
     set_state(atom, atom_state::reverting);
     try {
-      revert_table[atom](*this);
+      detail::atom_context context = context_of(atom);
+      const failure* failed = failure_of_[atom] != none ? &execute_failures_[failure_of_[atom]] : nullptr;
+      table.revert[atom](context, failed, flowkit::failures{execute_failures_.data(), execute_failures_.size()});
     } catch (...) {
       const failure* f = record_failure(atom, failure_phase::revert);
       set_state(atom, atom_state::revert_failure, f);
@@ -546,81 +537,55 @@ class engine {
     return &list.back();
   }
 
-  template <std::size_t Atom>
-  static void execute_atom(engine& self) {
-    auto& task = detail::atom_object<Flow, Atom>(self.flow_);
-    using task_type = std::remove_cvref_t<decltype(task)>;
-    progress report = self.progress_for(Atom);
-    auto& slot = boost::hana::at_c<Atom>(self.results_);
-    if constexpr (std::is_void_v<typename task_type::result_type>) {
-      task.execute(self.fetcher<Atom>(), self.stop_.get_token(), report);
-      slot.emplace();
-    } else {
-      slot.emplace(task.execute(self.fetcher<Atom>(), self.stop_.get_token(), report));
-    }
+  // ----- one atom's storage: its task, result, outputs and inputs -----
+
+  detail::atom_context context_of(std::size_t atom) noexcept {
+    return {tasks_[atom],
+            results_.data() + table.result_offset[atom],
+            &has_result_[atom],
+            outputs_.data() + spec.atoms[atom].output_begin,
+            inputs_.data() + spec.atoms[atom].input_begin,
+            &view_};
   }
 
-  template <std::size_t Atom>
-  static void revert_atom(engine& self) {
-    auto& task = detail::atom_object<Flow, Atom>(self.flow_);
-    using task_type = std::remove_cvref_t<decltype(task)>;
-    using result_type = typename task_type::result_type;
-    auto& slot = boost::hana::at_c<Atom>(self.results_);
-    if constexpr (task_type::has_revert) {
-      const flowkit::failures flow_failures{self.execute_failures_.data(), self.execute_failures_.size()};
-      if (!slot.has_value()) {
-        task.revert(self.fetcher<Atom>(), outcome<result_type>{self.execute_failures_[self.failure_of_[Atom]]},
-                    flow_failures);
-      } else if constexpr (std::is_void_v<result_type>) {
-        task.revert(self.fetcher<Atom>(), outcome<void>{}, flow_failures);
-      } else {
-        task.revert(self.fetcher<Atom>(), outcome<result_type>{*slot}, flow_failures);
+  // Points every input at where its value will be: an output slot, a store value, or nothing
+  // (the task's own value).
+  void bind_inputs() {
+    std::size_t found = 0;
+    detail::collect_tasks(flow_, tasks_.data(), found);
+    [this]<std::size_t... Ss>(std::index_sequence<Ss...>) {
+      ((store_values_[Ss] = &store_.template value<Ss>()), ...);
+    }(std::make_index_sequence<Store::size>{});
+    static constexpr const void* nothing = nullptr;
+    for (std::size_t i = 0; i < spec.size.inputs; ++i) {
+      const detail::input_source& src = sources[i];
+      switch (src.kind) {
+        case detail::source_kind::atom_output:
+          inputs_[i] = {&outputs_[spec.atoms[src.atom].output_begin + src.index],
+                        src.fallback_store != detail::npos ? store_values_[src.fallback_store] : nullptr, src.atom};
+          break;
+        case detail::source_kind::store:
+          inputs_[i] = {&store_values_[src.index], nullptr, none};
+          break;
+        default:
+          inputs_[i] = {&nothing, nullptr, none};
       }
     }
-    slot.reset();  // a reverted atom's outputs are gone
+    view_ = {labels.data(), states_.data()};
   }
 
-  template <std::size_t Atom>
-  auto fetcher() const {
-    return [this]<std::size_t Input>(std::integral_constant<std::size_t, Input>) -> decltype(auto) {
-      return this->template input<Atom, Input>();
-    };
-  }
+  static constexpr auto sources = [] {
+    std::array<detail::input_source, spec.size.inputs + 1> all{};
+    for (std::size_t i = 0; i < spec.size.inputs; ++i) all[i] = detail::source_of<Flow, Store>(i);
+    return all;
+  }();
+  static constexpr auto labels = [] {
+    std::array<std::string_view, atom_count + 1> all{};
+    for (std::size_t a = 0; a < atom_count; ++a) all[a] = spec.atoms[a].label;
+    return all;
+  }();
 
-  template <std::size_t Atom, std::size_t Output>
-  const auto& output() const {
-    using task = detail::atom_type<Flow, Atom>;
-    const auto& result = *boost::hana::at_c<Atom>(results_);
-    if constexpr (task::output_count == 1)
-      return result;
-    else
-      return std::get<Output>(result);
-  }
-
-  template <std::size_t Atom, std::size_t Input>
-  const auto& input() const {
-    constexpr detail::input_source src = detail::source_of<Flow, Store>(spec.atoms[Atom].input_begin + Input);
-    if constexpr (src.kind == detail::source_kind::atom_output) {
-      // The producer may have no result: a decider ignored it.
-      if (!boost::hana::at_c<src.atom>(results_).has_value()) [[unlikely]] {
-        if constexpr (src.fallback_store != detail::npos)
-          return store_.template value<src.fallback_store>();
-        else if constexpr (src.fallback_default)
-          return detail::atom_object<const Flow, Atom>(flow_).template bound_value<Input>();
-        else
-          throw no_result("flowkit: input '" + std::string(spec.inputs[spec.atoms[Atom].input_begin + Input].slot) +
-                          "' of '" + std::string(spec.atoms[Atom].label) + "' has no value: atom '" +
-                          std::string(spec.atoms[src.atom].label) + "' that provides it is " +
-                          std::string(to_string(state(src.atom))));
-      }
-      return output<src.atom, src.index>();
-    } else if constexpr (src.kind == detail::source_kind::store)
-      return store_.template value<src.index>();
-    else
-      return detail::atom_object<const Flow, Atom>(flow_).template bound_value<Input>();
-  }
-
-  // ----- deciders -----
+  // ----- deciders -----  // ----- deciders -----
 
   // Whether a decider link aimed at this atom (or at a flow it starts) says no; if so the atom,
   // and what follows it by the link's depth, become IGNORE.
@@ -688,7 +653,8 @@ class engine {
       } else {
         static_assert(std::is_invocable_r_v<bool, decltype(link.decider)&, const result&>,
                       "fk::link<from, to>(decider): a decider takes the result of `from` (const R&) and returns bool");
-        go = link.decider(*boost::hana::at_c<source>(self.results_));
+        go = link.decider(*std::launder(
+            reinterpret_cast<const result*>(self.results_.data() + table.result_offset[source])));
       }
       return go ? -1 : static_cast<int>(link.depth);
     }
@@ -701,45 +667,11 @@ class engine {
       return std::array<int (*)(engine&), sizeof...(Ls)>{};
   }(std::make_index_sequence<spec.size.links>{});
 
-  // ----- retries -----
-
-  template <std::size_t Atom>
-  static retry_decision retry_on_failure(engine& self, flowkit::failures met) {
-    if constexpr (spec.atoms[Atom].is_retry)
-      return detail::atom_object<Flow, Atom>(self.flow_).on_failure(met);
-    else
-      return retry_decision::revert_all;
-  }
-  static constexpr auto on_failure_table = []<std::size_t... Is>(std::index_sequence<Is...>) {
-    if constexpr (wired)
-      return std::array<retry_decision (*)(engine&, flowkit::failures), atom_count>{&engine::retry_on_failure<Is>...};
-    else
-      return std::array<retry_decision (*)(engine&, flowkit::failures), atom_count>{};
-  }(std::make_index_sequence<atom_count>{});
-
-  template <std::size_t Atom>
-  void clear_history() {
-    if constexpr (spec.atoms[Atom].is_retry) detail::atom_object<Flow, Atom>(flow_).clear_history();
-  }
-
-  using atom_function = void (*)(engine&);
-  static constexpr auto execute_table = []<std::size_t... Is>(std::index_sequence<Is...>) {
-    if constexpr (wired)
-      return std::array<atom_function, atom_count>{&engine::execute_atom<Is>...};
-    else  // a wiring error was reported: do not instantiate atoms that cannot get their inputs
-      return std::array<atom_function, atom_count>{};
-  }(std::make_index_sequence<atom_count>{});
-  static constexpr auto revert_table = []<std::size_t... Is>(std::index_sequence<Is...>) {
-    if constexpr (wired)
-      return std::array<atom_function, atom_count>{&engine::revert_atom<Is>...};
-    else
-      return std::array<atom_function, atom_count>{};
-  }(std::make_index_sequence<atom_count>{});
-
   void clear_results() {
-    [this]<std::size_t... Is>(std::index_sequence<Is...>) {
-      (boost::hana::at_c<Is>(results_).reset(), ...);
-    }(std::make_index_sequence<atom_count>{});
+    for (std::size_t a = 0; a < atom_count; ++a) {
+      detail::atom_context context = context_of(a);
+      table.destroy[a](context);
+    }
   }
 
   // ----- states and listeners: every transition passes here -----
@@ -802,7 +734,14 @@ class engine {
 
   Flow flow_;
   Store store_;
-  typename detail::results_of<Flow, std::make_index_sequence<atom_count>>::type results_{};
+  static constexpr auto table = detail::make_atom_table<Flow, atom_count>();
+  std::array<void*, atom_count + 1> tasks_{};
+  alignas(table.result_align) std::array<std::byte, table.result_bytes + 1> results_{};
+  std::array<bool, atom_count + 1> has_result_{};
+  std::array<const void*, spec.size.outputs + 1> outputs_{};
+  std::array<detail::input_ref, spec.size.inputs + 1> inputs_{};
+  std::array<const void*, Store::size + 1> store_values_{};
+  detail::run_view view_{};
   std::array<std::atomic<atom_state>, atom_count> states_;
   std::array<std::atomic<std::uint32_t>, atom_count + 1> waiting_{};
   std::array<std::size_t, atom_count + 1> failure_of_{};  // index of the atom's execute failure
@@ -816,6 +755,7 @@ class engine {
   std::mutex control_;  // guards running_ and stop_ against suspend() from other threads
   bool running_ = false;
   std::stop_source stop_;
+  std::stop_token stop_token_;  // the run's, handed to every task
 
   std::mutex failures_mutex_;
   std::vector<failure> execute_failures_, revert_failures_, all_failures_;

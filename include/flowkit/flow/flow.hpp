@@ -70,6 +70,10 @@ class flow_t {
   template <std::size_t I>
   using child_type = detail::type_at<I, Children...>;
 
+  // All children at once (for folds: one instantiation per flow, not one per child).
+  constexpr auto& children() noexcept { return children_; }
+  constexpr const auto& children() const noexcept { return children_; }
+
   constexpr const Links& links() const noexcept { return links_; }
   constexpr Links& links() noexcept { return links_; }
 

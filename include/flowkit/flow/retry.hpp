@@ -180,8 +180,8 @@ class retry_t {
   static constexpr std::size_t input_count = std::is_void_v<ReadType> ? 0 : 1;
   static constexpr std::size_t output_count = Provides.size() == 0 ? 0 : 1;
 
-  template <std::size_t>
-  using input_type = ReadType;
+  template <std::size_t I>
+  using input_type = std::enable_if_t<(I < input_count), ReadType>;
   template <std::size_t>
   using output_type = value_type;
 

@@ -76,7 +76,16 @@ struct flow_analysis {
   std::array<std::size_t, Size.atoms + 1> order{};  // atoms in a topological order
   std::array<std::size_t, Size.atoms + 1> retry_of{};  // the innermost retry controlling an atom, or npos
   std::array<std::size_t, Size.links + 1> link_from{}, link_to{};  // a link's ends (child nodes)
+  std::array<std::size_t, Size.outputs + 1> outputs_by_name{};     // output indices, sorted by slot
 };
+
+// The child of `flow` whose subtree holds `node`, or npos.
+template <spec_size Size>
+constexpr std::size_t child_holding(const flow_spec<Size>& s, std::size_t flow, std::size_t node) {
+  if (node <= flow || node >= s.nodes[flow].end) return npos;
+  while (s.nodes[node].parent != flow) node = s.nodes[node].parent;
+  return node;
+}
 
 template <spec_size Size>
 constexpr provider export_of(const flow_spec<Size>& s, std::size_t node, std::string_view slot) {
@@ -131,35 +140,65 @@ constexpr bool resolve_input(const flow_spec<Size>& s, flow_analysis<Size>& an, 
   const input_entry& in = s.inputs[input];
   diagnosis& d = an.error;
   if (in.kind == input_kind::injected) return true;
+  // The outputs named like the slot: [lower, upper) of outputs_by_name.
+  std::size_t lower = 0, upper = Size.outputs;
+  {
+    std::size_t lo = 0, hi = Size.outputs;
+    while (lo < hi) {
+      const std::size_t mid = (lo + hi) / 2;
+      if (s.outputs[an.outputs_by_name[mid]].label < in.slot) lo = mid + 1; else hi = mid;
+    }
+    lower = lo;
+    hi = Size.outputs;
+    while (lo < hi) {
+      const std::size_t mid = (lo + hi) / 2;
+      if (s.outputs[an.outputs_by_name[mid]].label == in.slot) lo = mid + 1; else hi = mid;
+    }
+    upper = lo;
+  }
+  if (lower == upper) {
+    an.producers[input] = {};
+    return true;
+  }
   for (std::size_t node = s.atoms[atom].node, parent = s.nodes[node].parent; parent != npos;
        node = parent, parent = s.nodes[node].parent) {
     // A flow's retry controller reads from outside its flow.
     if (s.nodes[node].kind == node_kind::retry) continue;
+    // The children of `parent` (other than the reader's own) that provide the slot somewhere
+    // inside: found through the outputs sorted by name, not by scanning every sibling.
+    std::size_t nearest = npos, first_other = npos, second_other = npos, retry_child = npos;
+    for (std::size_t k = lower; k < upper; ++k) {
+      const std::size_t c = child_holding(s, parent, s.atoms[s.outputs[an.outputs_by_name[k]].atom_of].node);
+      if (c == npos || c == node) continue;
+      if (s.nodes[c].kind == node_kind::retry) {
+        retry_child = c;
+        if (s.nodes[parent].kind != node_kind::linear) continue;
+      }
+      if (c < node && (nearest == npos || c > nearest)) nearest = c;
+      if (first_other == npos || first_other == c) first_other = c;
+      else if (second_other == npos) second_other = c;
+    }
     provider found{};
     std::size_t from = npos;
     switch (s.nodes[parent].kind) {
       case node_kind::linear:
-        for (std::size_t c = s.nodes[node].prev_sibling; c != npos && !found.found(); c = s.nodes[c].prev_sibling)
-          found = export_of(s, c, in.slot);
+        if (nearest != npos) found = export_of(s, nearest, in.slot);
         break;
       case node_kind::unordered:
-        for (std::size_t c = s.nodes[parent].first_child; c != npos; c = s.nodes[c].next_sibling)
-          if (c != node && s.nodes[c].kind != node_kind::retry)
-            if (provider p = export_of(s, c, in.slot); p.found()) {
-              d = make_diagnosis(flow_error::unordered_dependency, atom, input, p.atom, p.output);
-              d.slot = in.slot;
-              return false;
-            }
+        if (first_other != npos) {
+          const provider p = export_of(s, first_other, in.slot);
+          d = make_diagnosis(flow_error::unordered_dependency, atom, input, p.atom, p.output);
+          d.slot = in.slot;
+          return false;
+        }
         break;
       case node_kind::graph:
-        for (std::size_t c = s.nodes[parent].first_child; c != npos; c = s.nodes[c].next_sibling) {
-          if (c == node || s.nodes[c].kind == node_kind::retry) continue;
-          provider p = export_of(s, c, in.slot);
-          if (!p.found()) continue;
-          if (found.found()) p.second = found.atom;
-          found = p;
-          from = c;
-          if (p.ambiguous()) break;
+        if (second_other != npos) {
+          found = export_of(s, first_other, in.slot);
+          found.second = export_of(s, second_other, in.slot).atom;
+        } else if (first_other != npos) {
+          found = export_of(s, first_other, in.slot);
+          from = first_other;
         }
         break;
       case node_kind::task:
@@ -167,8 +206,8 @@ constexpr bool resolve_input(const flow_spec<Size>& s, flow_analysis<Size>& an, 
         break;
     }
     // What the flow's retry controller provides, every child of the flow sees.
-    if (!found.found() && s.nodes[parent].retry != npos && s.nodes[parent].kind != node_kind::linear)
-      found = export_of(s, s.atoms[s.nodes[parent].retry].node, in.slot);
+    if (!found.found() && retry_child != npos && s.nodes[parent].kind != node_kind::linear)
+      found = export_of(s, retry_child, in.slot);
     if (found.ambiguous()) {
       d = make_diagnosis(flow_error::duplicate_provider, atom, input, found.atom, found.output);
       d.node = found.second;
@@ -257,8 +296,7 @@ constexpr bool order_children(const flow_spec<Size>& s, flow_analysis<Size>& an)
     for (std::size_t q = begin; q < next; ++q)
       for (std::size_t e = edges_from[an.sequence[q]]; e != npos && e < edge_count && edges[e].from == an.sequence[q]; ++e)
         if (--indegree[edges[e].to] == 0) an.sequence[next++] = edges[e].to;
-    std::size_t children = 0;
-    for (std::size_t c = s.nodes[f].first_child; c != npos; c = s.nodes[c].next_sibling) ++children;
+    const std::size_t children = s.nodes[f].child_count;
     if (next - begin == children) continue;
     // A cycle: walk back from a child left over until a child repeats; report that edge.
     std::array<bool, Size.nodes> seen{};
@@ -294,11 +332,7 @@ constexpr void order_atoms(const flow_spec<Size>& s, flow_analysis<Size>& an) {
     if (s.nodes[n].kind == node_kind::task || s.nodes[n].kind == node_kind::retry) {
       an.order[count++] = s.nodes[n].atom_begin;
     } else {
-      const std::size_t children = [&] {
-        std::size_t k = 0;
-        for (std::size_t c = s.nodes[n].first_child; c != npos; c = s.nodes[c].next_sibling) ++k;
-        return k;
-      }();
+      const std::size_t children = s.nodes[n].child_count;
       if (position[depth] < children) {
         stack[depth + 1] = an.sequence[an.sequence_begin[n] + position[depth]++];
         position[++depth] = 0;
@@ -314,6 +348,9 @@ template <spec_size Size>
 constexpr flow_analysis<Size> analyse(const flow_spec<Size>& s) {
   flow_analysis<Size> an{};
   if (!check_names(s, an.error) || !add_links(s, an)) return an;
+  for (std::size_t o = 0; o < Size.outputs; ++o) an.outputs_by_name[o] = o;
+  std::sort(an.outputs_by_name.begin(), an.outputs_by_name.begin() + Size.outputs,
+            [&](std::size_t x, std::size_t y) { return s.outputs[x].label < s.outputs[y].label; });
   for (std::size_t a = 0; a < Size.atoms; ++a)
     for (std::size_t i = s.atoms[a].input_begin; i < s.atoms[a].input_end; ++i)
       if (!resolve_input(s, an, a, i)) return an;

@@ -27,8 +27,7 @@ constexpr void visit_ends(const flow_spec<Size>& s, const flow_analysis<Size>& a
     return;
   }
   const std::size_t* first = an.sequence.data() + an.sequence_begin[node];
-  std::size_t children = 0;
-  for (std::size_t c = n.first_child; c != npos; c = s.nodes[c].next_sibling) ++children;
+  const std::size_t children = n.child_count;
   if (n.kind == node_kind::linear) {
     // The first (or last) child that has atoms at all.
     for (std::size_t i = 0; i < children; ++i) {

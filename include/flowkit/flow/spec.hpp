@@ -26,7 +26,7 @@ struct node_entry {
   std::string_view label;
   std::size_t parent = npos;
   std::size_t end = 0;  // one past the last node of this subtree
-  std::size_t first_child = npos, last_child = npos;
+  std::size_t first_child = npos, last_child = npos, child_count = 0;
   std::size_t prev_sibling = npos, next_sibling = npos;
   std::size_t atom_begin = 0, atom_end = 0;  // atoms of the subtree; a task node has one
   std::size_t link_begin = 0, link_end = 0;
@@ -42,6 +42,7 @@ struct input_entry {
 struct output_entry {
   std::string_view label;
   type_id type{};
+  std::size_t atom_of = 0;
 };
 
 struct atom_entry {
@@ -106,6 +107,7 @@ constexpr void attach_child(Spec& spec, std::size_t parent, std::size_t child) {
     spec.nodes[child].prev_sibling = p.last_child;
   }
   p.last_child = child;
+  ++p.child_count;
 }
 
 template <class T, class Spec>
@@ -128,7 +130,7 @@ constexpr void fill_task(Spec& spec, spec_cursor& at) {
   a.input_end = at.input;
   a.output_begin = at.output;
   for (std::size_t k = 0; k < T::output_count; ++k)
-    spec.outputs[at.output++] = {T::output_names[k], T::output_types[k]};
+    spec.outputs[at.output++] = {T::output_names[k], T::output_types[k], atom};
   a.output_end = at.output;
 }
 

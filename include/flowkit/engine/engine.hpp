@@ -182,13 +182,15 @@ class engine {
   const auto& history() const {
     constexpr std::size_t atom = [] {
       for (std::size_t a = 0; a < atom_count; ++a)
-        if (spec.atoms[a].label == Retry.view()) return a;
+        if (spec.atoms[a].label == Retry.view() && spec.atoms[a].is_retry) return a;
       return none;
     }();
-    static_assert(atom != none && spec.atoms[atom].is_retry,
-                  "fk::engine::history<name>(): no retry controller of the flow has this name "
-                  "(a flow's controller is named \"<flow>_retry\")");
-    return static_cast<const detail::atom_type<Flow, atom>*>(tasks_[atom])->history();
+    if constexpr (atom == none) {
+      (void)diagnostic::unknown_retry<Retry, Flow::name>{};
+      static const retry_history<std::monostate> no_history;  // keeps the diagnostic the only error
+      return no_history;
+    } else
+      return static_cast<const detail::atom_type<Flow, atom>*>(tasks_[atom])->history();
   }
 
   atom_state state_of(std::string_view atom) const { return state(index_of(atom)); }

@@ -92,4 +92,12 @@ struct unknown_result {
                 "does not hold (the note names the slot, then the flow)");
 };
 
+// unknown_retry<name, flow>
+template <name Retry, name Flow>
+struct unknown_retry {
+  static_assert(detail::always_false<unknown_retry>,
+                "flowkit: history<name>() names no retry controller of the flow; a flow's "
+                "controller is named \"<flow>_retry\" (the note names the name, then the flow)");
+};
+
 }  // namespace flowkit::diagnostic

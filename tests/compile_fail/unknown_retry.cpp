@@ -1,0 +1,17 @@
+// history<name>() of a name that is no retry controller of the flow does not compile.
+#include <flowkit/flowkit.hpp>
+
+namespace fk = flowkit;
+
+// expect: error: static assertion failed: flowkit: history<name>\(\) names no retry controller
+// expect: unknown_retry<flowkit::name<[0-9]+>\{"pay"\}, flowkit::name<[0-9]+>\{"pay"\}>
+
+int main() {
+  auto charge = fk::task<"charge">([] {});
+  fk::engine eng{fk::linear_flow<"pay">(charge).retry(fk::times(3))};
+#ifdef FLOWKIT_NEGATIVE
+  return static_cast<int>(eng.history<"pay">().size());
+#else
+  return static_cast<int>(eng.history<"pay_retry">().size());
+#endif
+}

@@ -5,7 +5,8 @@ Reads Google Benchmark JSON written with --benchmark_repetitions=N
 --benchmark_report_aggregates_only=true, and prints per benchmark the median ns per task (wall
 clock, from the ns_per_task counter), the coefficient of variation of the repetitions, the CPU
 time per task of the calling thread, and allocations per run; then the ratios against the peers
-measured in the same run.
+measured in the same run. For serial/engine_run (manual time: run() only), the CPU column
+covers the whole iteration, reset() included.
 """
 import json
 import sys

@@ -117,8 +117,9 @@ class engine {
     revert_everything_ = false;
     revert_mask_.fill(false);
     retries_to_rerun_.clear();
-    for (std::size_t a = 0; a < atom_count; ++a)
-      if (table.clear_history[a]) table.clear_history[a](tasks_[a]);
+    if constexpr (has_retries)
+      for (std::size_t a = 0; a < atom_count; ++a)
+        if (table.clear_history[a]) table.clear_history[a](tasks_[a]);
     if (flow_state_ != flow_state::pending) set_flow_state(flow_state::pending);
   }
 
@@ -402,7 +403,7 @@ class engine {
     for (std::size_t i = 0; i < atom_count; ++i) {
       const std::size_t atom = order[i];
       if (!runnable(atom)) continue;
-      if (halted(false) || !execute_one(atom)) return;
+      if (halted(false) || !execute_one<false>(atom)) return;
     }
   }
 
@@ -493,16 +494,22 @@ class engine {
   // ----- one atom -----
 
   // Runs an atom's execute. True when it succeeded, or when a decider (now or earlier) ignored it.
+  template <bool Parallel = true>
   bool execute_one(std::size_t atom) {
     if (ignored_by_decider(atom)) return true;
-    // Another thread's decider may ignore this atom at any moment: start it only if it was not.
     atom_state from = state(atom);
-    do {
+    if constexpr (Parallel) {
+      // Another thread's decider may ignore this atom at any moment: start it only if it was not.
+      do {
+        if (from == atom_state::ignore) return true;
+      } while (!states_[atom].compare_exchange_weak(from, atom_state::running, std::memory_order_acq_rel));
+    } else {
       if (from == atom_state::ignore) return true;
-    } while (!states_[atom].compare_exchange_weak(from, atom_state::running, std::memory_order_acq_rel));
+      states_[atom].store(atom_state::running, std::memory_order_relaxed);
+    }
     announce(atom, from, atom_state::running);
     try {
-      detail::atom_context context = context_of(atom);
+      detail::atom_context& context = context_of(atom);
       progress report = progress_for(atom);
       table.execute[atom](context, stop_token_, report);
     } catch (...) {
@@ -518,7 +525,7 @@ class engine {
   bool revert_one(std::size_t atom) {
     set_state(atom, atom_state::reverting);
     try {
-      detail::atom_context context = context_of(atom);
+      detail::atom_context& context = context_of(atom);
       const failure* failed = failure_of_[atom] != none ? &execute_failures_[failure_of_[atom]] : nullptr;
       table.revert[atom](context, failed, flowkit::failures{execute_failures_.data(), execute_failures_.size()});
     } catch (...) {
@@ -541,7 +548,9 @@ class engine {
 
   // ----- one atom's storage: its task, result, outputs and inputs -----
 
-  detail::atom_context context_of(std::size_t atom) noexcept {
+  detail::atom_context& context_of(std::size_t atom) noexcept { return contexts_[atom]; }
+
+  detail::atom_context make_context(std::size_t atom) noexcept {
     return {tasks_[atom],
             results_.data() + table.result_offset[atom],
             &has_result_[atom],
@@ -574,7 +583,14 @@ class engine {
       }
     }
     view_ = {labels.data(), states_.data()};
+    for (std::size_t a = 0; a < atom_count; ++a) contexts_[a] = make_context(a);
   }
+
+  static constexpr bool has_retries = [] {
+    for (std::size_t a = 0; a < atom_count; ++a)
+      if (spec.atoms[a].is_retry) return true;
+    return false;
+  }();
 
   static constexpr auto sources = [] {
     std::array<detail::input_source, spec.size.inputs + 1> all{};
@@ -670,10 +686,7 @@ class engine {
   }(std::make_index_sequence<spec.size.links>{});
 
   void clear_results() {
-    for (std::size_t a = 0; a < atom_count; ++a) {
-      detail::atom_context context = context_of(a);
-      table.destroy[a](context);
-    }
+    for (std::size_t a = 0; a < atom_count; ++a) table.destroy[a](context_of(a));
   }
 
   // ----- states and listeners: every transition passes here -----
@@ -693,16 +706,25 @@ class engine {
     announce(atom, from, to, error);
   }
 
-  // Checks a transition that was made and tells the listeners.
+  // Checks a transition that was made and tells the listeners. The hot path is a table lookup
+  // and a test, small enough to inline; throwing and notifying are out of line.
   void announce(std::size_t atom, atom_state from, atom_state to, const failure* error = nullptr) {
-    if (!atom_transitions(from, to))
-      throw invalid_transition("atom '" + std::string(spec.atoms[atom].label) + "'", to_string(from), to_string(to));
-    if (!listeners_.empty()) {
-      const atom_event event{spec.atoms[atom].label, from, to, error};
-      std::lock_guard lock{listeners_mutex_};
-      for (const auto& l : listeners_)
-        if (l.atom) l.atom(l.object, event);
-    }
+    if (!atom_transitions(from, to)) [[unlikely]]
+      throw_invalid_transition(atom, from, to);
+    if (!listeners_.empty()) [[unlikely]]
+      notify_atom(atom, from, to, error);
+  }
+
+  [[noreturn, gnu::noinline, gnu::cold]] static void throw_invalid_transition(std::size_t atom, atom_state from,
+                                                                             atom_state to) {
+    throw invalid_transition("atom '" + std::string(spec.atoms[atom].label) + "'", to_string(from), to_string(to));
+  }
+
+  [[gnu::noinline]] void notify_atom(std::size_t atom, atom_state from, atom_state to, const failure* error) {
+    const atom_event event{spec.atoms[atom].label, from, to, error};
+    std::lock_guard lock{listeners_mutex_};
+    for (const auto& l : listeners_)
+      if (l.atom) l.atom(l.object, event);
   }
 
   void set_flow_state(flow_state to) {
@@ -744,6 +766,7 @@ class engine {
   std::array<detail::input_ref, spec.size.inputs + 1> inputs_{};
   std::array<const void*, Store::size + 1> store_values_{};
   detail::run_view view_{};
+  std::array<detail::atom_context, atom_count + 1> contexts_{};
   std::array<std::atomic<atom_state>, atom_count> states_;
   std::array<std::atomic<std::uint32_t>, atom_count + 1> waiting_{};
   std::array<std::size_t, atom_count + 1> failure_of_{};  // index of the atom's execute failure

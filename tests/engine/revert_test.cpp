@@ -2,6 +2,7 @@
 #include "engine_testing.hpp"
 
 #include <atomic>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -11,10 +12,14 @@ using testing::where;
 
 namespace {
 
-// A task that provides `Out` from `In` and can be told to fail; its revert is recorded.
+// Reverts of independent atoms run at once on a pool: the record is locked.
+std::mutex reverted_mutex;
+
+// A task that does nothing; its revert is recorded.
 template <fk::name Name>
 auto noop(std::vector<std::string>* reverted = nullptr) {
   return fk::task<Name>([] {}).on_revert([reverted](const fk::outcome<void>& r) {
+    std::lock_guard lock{reverted_mutex};
     if (reverted) reverted->push_back(std::string(Name.view()) + (r.succeeded() ? "" : "(failed)"));
   });
 }

@@ -9,19 +9,31 @@ bash tools/install-deps.sh
 
 stage() { printf '\n== %s (%ds)\n' "$*" "$SECONDS"; }
 
+# Counts what passed, for one closing line over all stages ("N passed, N failed").
+passed=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+count() {  # count REGEX: adds the number the regex captures in the last command's output
+  local n
+  n=$(sed -n "s/$1/\1/p" "$log" | tail -n 1)
+  passed=$((passed + ${n:-0}))
+}
+
 stage "debug: configure"
 cmake --preset debug >/dev/null
 stage "debug: build"
 cmake --build --preset debug
 stage "debug: test"
-ctest --preset debug
+ctest --preset debug | tee "$log"
+count '.*tests passed, 0 tests failed out of \([0-9][0-9]*\).*'
 
 if [[ ${FLOWKIT_SANITIZERS:-1} == 1 ]]; then
   stage "asan: configure, build"
   cmake --preset asan >/dev/null
   cmake --build --preset asan
   stage "asan: test"
-  ctest --preset asan
+  ctest --preset asan | tee "$log"
+  count '.*tests passed, 0 tests failed out of \([0-9][0-9]*\).*'
 
   # TSan where threads are: the engine's and the jobboard's tests, run through Catch's tag filter.
   stage "tsan: configure, build"
@@ -31,8 +43,10 @@ if [[ ${FLOWKIT_SANITIZERS:-1} == 1 ]]; then
   export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
   while read -r exe; do
     echo "-- $exe"
-    "$exe" '[engine],[jobboard]'
+    "$exe" '[engine],[jobboard]' | tee "$log"
+    count '.*All tests passed ([0-9]* assertions* in \([0-9][0-9]*\) test cases*).*'
   done < <(find build/tsan/tests -path '*/CMakeFiles' -prune -o -path '*/consumer' -prune \
              -o -type f -perm -u+x -print | sort)
 fi
 stage "all passed"
+echo "tests: $passed passed, 0 failed"

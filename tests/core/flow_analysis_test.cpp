@@ -82,7 +82,7 @@ TEST_CASE("an inner provider is nearer than an outer one", "[flow]") {
   STATIC_REQUIRE(producer_of<F>("e", "v") == "inner_p");
 }
 
-TEST_CASE("a provider after the consumer is not seen; the input comes from the store", "[flow]") {
+TEST_CASE("a provider after the consumer is not seen, the input comes from the store", "[flow]") {
   using F = decltype(fk::linear_flow<"lf">(sink<"e", "v">(), source<"late", "v">()));
   STATIC_REQUIRE(producer_of<F>("e", "v").empty());
 }
@@ -121,7 +121,7 @@ TEST_CASE("a graph flow infers edges from data whatever the order of its childre
   STATIC_REQUIRE(fk::detail::atom_edge_count_v<F> == 3);
 }
 
-TEST_CASE("explicit links add edges; a link beside a data edge adds none", "[flow]") {
+TEST_CASE("explicit links add edges, a link beside a data edge adds none", "[flow]") {
   using F = decltype(fk::graph_flow<"g">(source<"a", "x">(), sink<"b", "x">(), source<"c", "y">(),
                                          fk::link<"b", "c">, fk::link<"a", "b">));
   STATIC_REQUIRE(has_edge<F>("b", "c"));

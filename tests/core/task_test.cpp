@@ -89,7 +89,7 @@ TEST_CASE("rebind makes an input read another slot", "[task]") {
   STATIC_REQUIRE(decltype(add)::input_slots[1] == "y");  // the original is unchanged
 }
 
-TEST_CASE("inject gives an input a value the task carries; with_default makes it optional", "[task]") {
+TEST_CASE("inject gives an input a value the task carries, with_default makes it optional", "[task]") {
   auto scale = fk::task<"scale">(fk::inputs<"x", "factor">, fk::outputs<"y">, [](int x, long f) { return x * f; });
   auto injected = scale.inject<"factor">(1000);
   STATIC_REQUIRE(decltype(injected)::input_kinds[1] == fk::input_kind::injected);

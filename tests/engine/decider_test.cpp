@@ -24,7 +24,7 @@ auto accept_positive = [](const quote& q) { return q.amount > 0; };
 
 }  // namespace
 
-TEST_CASE("a decider that says yes lets its target run; its input is the source's typed result", "[engine][decider]") {
+TEST_CASE("a decider that says yes lets its target run, its input is the source's typed result", "[engine][decider]") {
   const where w = GENERATE(where::serial, where::pool2);
   INFO(testing::describe(w));
   std::string seen;
@@ -39,7 +39,7 @@ TEST_CASE("a decider that says yes lets its target run; its input is the source'
   CHECK(r.get<"b_done">() == 1);
 }
 
-TEST_CASE("depth all: the target and everything after it are IGNORE; the flow succeeds", "[engine][decider]") {
+TEST_CASE("depth all: the target and everything after it are IGNORE, the flow succeeds", "[engine][decider]") {
   const where w = GENERATE(where::serial, where::pool1, where::pool2, where::pool4);
   INFO(testing::describe(w));
   std::atomic<int> ran{0};
@@ -65,7 +65,7 @@ TEST_CASE("depth all: the target and everything after it are IGNORE; the flow su
   CHECK(events.illegal.empty());
 }
 
-TEST_CASE("depth atom: only the target; a consumer of its optional output gets its default", "[engine][decider]") {
+TEST_CASE("depth atom: only the target, a consumer of its optional output gets its default", "[engine][decider]") {
   const where w = GENERATE(where::serial, where::pool2);
   INFO(testing::describe(w));
   auto b = fk::task<"b">(fk::outputs<"y">, [] { return 7; });

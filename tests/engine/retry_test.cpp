@@ -171,7 +171,7 @@ TEST_CASE("revert-all escalation skips the parent retry", "[engine][retry]") {
   CHECK(eng.state_of("outer_retry") == fk::atom_state::reverted);
 }
 
-TEST_CASE("always_revert leaves the failure to the enclosing scope; always_revert_all reverts all", "[engine][retry]") {
+TEST_CASE("always_revert leaves the failure to the enclosing scope, always_revert_all reverts all", "[engine][retry]") {
   int outer_attempts = 0;
   auto count = fk::task<"count">([&] { ++outer_attempts; });
   auto fail = fk::task<"fail">([] { throw std::runtime_error("x"); });
@@ -213,7 +213,7 @@ TEST_CASE("a retried scope re-runs alone: what is outside it runs once", "[engin
   CHECK(c_runs == 1);
 }
 
-TEST_CASE("a retry scope's revert failure ends the flow FAILURE; running again resumes", "[engine][retry]") {
+TEST_CASE("a retry scope's revert failure ends the flow FAILURE, running again resumes", "[engine][retry]") {
   bool nasty = true;
   int attempts = 0;
   auto undo = fk::task<"undo">([] {}).on_revert([&](const fk::outcome<void>&) {

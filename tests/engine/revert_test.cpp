@@ -31,7 +31,7 @@ auto failing() {
 
 }  // namespace
 
-TEST_CASE("linear flow: a failure reverts what ran, latest first; later atoms never run", "[engine][revert]") {
+TEST_CASE("linear flow: a failure reverts what ran, latest first, later atoms never run", "[engine][revert]") {
   const where w = GENERATE(where::serial, where::pool1, where::pool2, where::pool4);
   INFO(testing::describe(w));
   fk::engine eng{fk::linear_flow<"lf">(noop<"a">(), noop<"b">(), failing<"c">(), noop<"d">())};
@@ -180,7 +180,7 @@ TEST_CASE("several tasks failing at once are all execute failures, and every rev
   CHECK(failures_seen == std::vector<std::size_t>{2, 2});
 }
 
-TEST_CASE("a revert that throws stops further reverts; running again resumes them", "[engine][revert]") {
+TEST_CASE("a revert that throws stops further reverts, running again resumes them", "[engine][revert]") {
   const where w = GENERATE(where::serial, where::pool1, where::pool2);
   INFO(testing::describe(w));
   bool nasty = true;

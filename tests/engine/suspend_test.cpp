@@ -102,7 +102,7 @@ TEST_CASE("suspending a parallel run loses no progress: queued atoms stay PENDIN
   CHECK(events.illegal.empty());
 }
 
-TEST_CASE("suspend during a revert; resuming finishes the revert", "[engine][suspend]") {
+TEST_CASE("suspend during a revert, resuming finishes the revert", "[engine][suspend]") {
   const where w = GENERATE(where::serial, where::pool2);
   INFO(testing::describe(w));
   int reverts = 0;

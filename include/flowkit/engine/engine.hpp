@@ -27,16 +27,12 @@
 #include <flowkit/flow/atom_graph.hpp>
 #include <flowkit/flow/retry.hpp>
 
-#include <boost/hana/at.hpp>
-#include <boost/hana/basic_tuple.hpp>
-
 #include <algorithm>
 #include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
-#include <optional>
 #include <stdexcept>
 #include <stop_token>
 #include <string>
@@ -297,9 +293,8 @@ class engine {
     const std::size_t first = spec.nodes[spec.nodes[spec.atoms[retry].node].parent].atom_begin;
     const std::size_t last = spec.nodes[spec.nodes[spec.atoms[retry].node].parent].atom_end;
     std::vector<failure> met;
-    for (const failure& f : execute_failures_)
-      for (std::size_t a = first; a < last; ++a)
-        if (spec.atoms[a].label == f.atom()) met.push_back(f);
+    for (std::size_t a = first; a < last; ++a)
+      if (failure_of_[a] != none) met.push_back(execute_failures_[failure_of_[a]]);
     return table.on_failure[retry](tasks_[retry], flowkit::failures{met.data(), met.size()});
   }
 

@@ -214,21 +214,6 @@ struct atom_type_at<flow_t<Name, Kind, Links, Children...>, I> {
 template <class Flow, std::size_t I>
 using atom_type = typename atom_type_at<Flow, I>::type;
 
-// The path of child indices from the root to atom I, to reach the task object at run time.
-template <class Node, std::size_t I>
-constexpr decltype(auto) atom_object(Node& node) {
-  if constexpr (task_like<std::remove_const_t<Node>>) {
-    return (node);
-  } else {
-    return []<name Name, flow_kind Kind, class Links, class... Children>(
-               auto& flow, const flow_t<Name, Kind, Links, Children...>*) -> decltype(auto) {
-      constexpr std::size_t child = child_holding_atom<I, Children...>();
-      return atom_object<std::remove_reference_t<decltype(flow.template child<child>())>,
-                         I - atoms_before_child<child, Children...>()>(flow.template child<child>());
-    }(node, static_cast<const std::remove_const_t<Node>*>(nullptr));
-  }
-}
-
 // The graph flow node that holds link L.
 template <class Flow, std::size_t L>
 inline constexpr std::size_t link_owner = [] {

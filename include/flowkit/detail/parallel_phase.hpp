@@ -1,30 +1,35 @@
 #pragma once
-// One phase (execute or revert) of a run on an executor. Atoms that become ready go into a
-// ready queue, and one work item per queued atom goes to the executor; the thread that called
-// run() drains the same queue while it waits, so a run always progresses even when every pool
-// thread is busy (engines nested in tasks cannot deadlock a pool). The object is shared with the
-// work items by a reference count: a work item that arrives after its phase ended finds the
-// queue empty and only drops its reference.
+// One phase (execute or revert) of a run on an executor.
+//
+// Atoms that become ready go into a lock-free queue. Work items handed to the executor each run
+// queued atoms until the queue is empty, so a burst of ready atoms costs at most one submission
+// per executor thread, not one per atom; the thread that called run() drains the same queue while
+// it waits, so a run always progresses even when every executor thread is busy (engines nested in
+// tasks cannot deadlock a pool).
+//
+// The queue needs no wrap-around checks: an atom is queued at most once per phase and every
+// queued atom is taken before the phase ends, so a ring of one slot per atom never overflows.
+// Positions only grow (across phases too), so a work item left over from an earlier phase can
+// never mistake a new slot for an old one.
+//
+// The object is shared with the work items by a reference count: a work item that arrives after
+// its phase ended finds the queue empty and only drops its reference.
 
 #include <flowkit/engine/executor.hpp>
 
 #include <atomic>
-#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
-#include <mutex>
+#include <memory>
 #include <thread>
-#include <vector>
 
 namespace flowkit::detail {
 
 class parallel_phase {
  public:
-  // Runs one atom and whatever successors it keeps for itself (see keep()), and calls
-  // finished() once for each.
+  // Runs one atom and the successors it keeps for itself (it hands the others to pass_on()); the
+  // last atom it runs is finished when it returns.
   using atom_runner = void (*)(void* engine, std::uint32_t atom, parallel_phase& phase);
-
-  explicit parallel_phase(std::size_t atoms) : ring_(atoms == 0 ? 1 : atoms) {}
 
   static parallel_phase* create(std::size_t atoms) { return new parallel_phase(atoms); }
   void release() noexcept {
@@ -37,83 +42,143 @@ class parallel_phase {
     runner_ = runner;
     executor_ = &ex;
     submit_ = [](void* e, work w) { static_cast<E*>(e)->submit(w); };
+    width_.store(concurrency_of(ex), std::memory_order_relaxed);
   }
 
-  // Queues an atom whose predecessors are done and hands one work item to the executor.
-  void make_ready(std::uint32_t atom) {
-    in_flight_.fetch_add(1, std::memory_order_relaxed);
-    {
-      std::lock_guard lock{mutex_};
-      ring_[(head_ + count_) % ring_.size()] = atom;
-      ++count_;
-      if (caller_waiting_) wake_caller_.notify_one();
-    }
-    references_.fetch_add(1, std::memory_order_relaxed);
-    submit_(executor_, work{&work_entry, this});
+  // Starts the phase with the atoms that are ready now, then runs atoms on the calling thread
+  // until none is queued or running.
+  void run(const std::uint32_t* ready, std::size_t count) {
+    if (count == 0) return;
+    in_flight_.store(count, std::memory_order_seq_cst);
+    push(ready, count);
+    drive();
   }
 
-  // Counts an atom that the current thread will run next itself, without queueing it.
-  void keep() noexcept { in_flight_.fetch_add(1, std::memory_order_relaxed); }
-
-  // An atom (queued or kept) is done, including the release of its successors.
-  void finished() {
-    if (in_flight_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-      std::lock_guard lock{mutex_};
-      wake_caller_.notify_one();
-    }
+  // The atom that was running is done and `count` successors it released follow it: the current
+  // thread runs one of them next itself, the others are queued.
+  void pass_on(const std::uint32_t* others, std::size_t count) {
+    if (count == 0) return;
+    in_flight_.fetch_add(count, std::memory_order_relaxed);  // before any of them can finish
+    push(others, count);
   }
 
-  // The calling thread: run queued atoms until none is queued or running.
-  void drive() {
-    for (;;) {
-      std::uint32_t atom;
-      if (try_pop(atom)) {
-        runner_(engine_, atom, *this);
-        continue;
-      }
-      if (in_flight_.load(std::memory_order_acquire) == 0) break;
-      for (int spin = 0; spin < 256 && !work_or_done(); ++spin) std::this_thread::yield();
-      std::unique_lock lock{mutex_};
-      caller_waiting_ = true;
-      wake_caller_.wait(lock, [&] { return count_ > 0 || in_flight_.load(std::memory_order_acquire) == 0; });
-      caller_waiting_ = false;
-    }
-    engine_ = nullptr;
-    runner_ = nullptr;
-  }
 
  private:
+  struct slot {
+    std::atomic<std::uint64_t> published{0};  // position + 1 once `atom` is written for it
+    std::atomic<std::uint32_t> atom{0};  // atomic: a late reader may look at a slot being reused
+  };
+
+  explicit parallel_phase(std::size_t atoms)
+      : capacity_(atoms == 0 ? 1 : atoms), slots_(std::make_unique<slot[]>(capacity_)) {}
   ~parallel_phase() = default;
 
-  bool work_or_done() {
-    if (in_flight_.load(std::memory_order_acquire) == 0) return true;
-    std::lock_guard lock{mutex_};
-    return count_ > 0;
+  void push(const std::uint32_t* atoms, std::size_t count) {
+    const std::uint64_t first = tail_.fetch_add(count, std::memory_order_seq_cst);
+    for (std::size_t i = 0; i < count; ++i) {
+      slot& s = slots_[(first + i) % capacity_];
+      s.atom.store(atoms[i], std::memory_order_relaxed);
+      s.published.store(first + i + 1, std::memory_order_release);
+    }
+    call_workers(count);
+    wake_caller();
   }
 
   bool try_pop(std::uint32_t& atom) {
-    std::lock_guard lock{mutex_};
-    if (count_ == 0) return false;
-    atom = ring_[head_];
-    head_ = (head_ + 1) % ring_.size();
-    --count_;
-    return true;
+    std::uint64_t position = head_.load(std::memory_order_acquire);
+    for (;;) {
+      slot& s = slots_[position % capacity_];
+      if (s.published.load(std::memory_order_acquire) != position + 1) {
+        // Empty, or its producer has reserved the slot and not yet written it.
+        const std::uint64_t now = head_.load(std::memory_order_acquire);
+        if (now == position) return false;
+        position = now;
+        continue;
+      }
+      atom = s.atom.load(std::memory_order_relaxed);
+      if (head_.compare_exchange_weak(position, position + 1, std::memory_order_acq_rel)) return true;
+    }
+  }
+
+  bool has_queued() const noexcept {
+    return tail_.load(std::memory_order_seq_cst) != head_.load(std::memory_order_seq_cst);
+  }
+
+  // Hands up to `wanted` more work items to the executor, keeping at most width_ out at once.
+  void call_workers(std::size_t wanted) {
+    while (wanted-- > 0 && enlist()) {
+      references_.fetch_add(1, std::memory_order_relaxed);
+      submit_(executor_, work{&work_entry, this});
+    }
+  }
+
+  bool enlist() noexcept {
+    std::size_t active = active_.load(std::memory_order_seq_cst);
+    while (active < width_.load(std::memory_order_relaxed))
+      if (active_.compare_exchange_weak(active, active + 1, std::memory_order_seq_cst)) return true;
+    return false;
+  }
+
+  // Atoms finished on one thread are counted off in_flight_ when that thread finds the queue
+  // empty, not one by one: that counter is shared by every thread, and only the phase's end
+  // needs it exact.
+  void retire(std::size_t finished) {
+    if (finished != 0 && in_flight_.fetch_sub(finished, std::memory_order_seq_cst) == finished) wake_caller();
   }
 
   static void work_entry(void* self) noexcept {
     auto& phase = *static_cast<parallel_phase*>(self);
-    std::uint32_t atom;
-    if (phase.try_pop(atom)) phase.runner_(phase.engine_, atom, phase);
+    for (;;) {
+      std::uint32_t atom;
+      std::size_t finished = 0;
+      for (; phase.try_pop(atom); ++finished) phase.runner_(phase.engine_, atom, phase);
+      phase.retire(finished);
+      phase.active_.fetch_sub(1, std::memory_order_seq_cst);
+      // A push that found every work item busy may have come just before that decrement, and
+      // counted on this one: look again.
+      if (!phase.has_queued() || !phase.enlist()) break;
+    }
     phase.release();
   }
 
+  void drive() {
+    for (std::size_t finished = 0;;) {
+      std::uint32_t atom;
+      if (try_pop(atom)) {
+        runner_(engine_, atom, *this);
+        ++finished;
+        continue;
+      }
+      retire(finished);
+      finished = 0;
+      if (in_flight_.load(std::memory_order_acquire) == 0) return;
+      // The next atom is usually microseconds away: spin a little before sleeping.
+      for (int spin = 0; spin < 256 && !work_or_done(); ++spin) std::this_thread::yield();
+      const std::uint32_t seen = wake_.load(std::memory_order_acquire);
+      caller_waiting_.store(true, std::memory_order_seq_cst);
+      if (!work_or_done()) wake_.wait(seen, std::memory_order_acquire);
+      caller_waiting_.store(false, std::memory_order_relaxed);
+    }
+  }
+
+  bool work_or_done() const noexcept { return in_flight_.load(std::memory_order_seq_cst) == 0 || has_queued(); }
+
+  void wake_caller() {
+    if (!caller_waiting_.load(std::memory_order_seq_cst)) return;
+    wake_.fetch_add(1, std::memory_order_release);
+    wake_.notify_one();
+  }
+
+  const std::size_t capacity_;
+  const std::unique_ptr<slot[]> slots_;
+  alignas(64) std::atomic<std::uint64_t> tail_{0};
+  alignas(64) std::atomic<std::uint64_t> head_{0};
+  alignas(64) std::atomic<std::size_t> in_flight_{0};  // queued, running, or finished and not retired
+  alignas(64) std::atomic<std::size_t> active_{0};     // work items out on the executor
   std::atomic<std::size_t> references_{1};
-  std::atomic<std::size_t> in_flight_{0};
-  std::mutex mutex_;
-  std::condition_variable wake_caller_;
-  bool caller_waiting_ = false;
-  std::vector<std::uint32_t> ring_;  // each atom is queued at most once a phase
-  std::size_t head_ = 0, count_ = 0;
+  std::atomic<std::uint32_t> wake_{0};
+  std::atomic<bool> caller_waiting_{false};
+  std::atomic<std::size_t> width_{1};  // atomic: a work item of an earlier phase may read it
   void* engine_ = nullptr;
   atom_runner runner_ = nullptr;
   void* executor_ = nullptr;

@@ -54,12 +54,21 @@ struct run_view {
 
 // One atom, as its functions see it.
 struct atom_context {
+  std::string_view label;
   void* task;
   std::byte* result;     // storage for the task's result
   bool* has_result;      // whether `result` holds one
   const void** outputs;  // pointers to the outputs, published for consumers
   const input_ref* inputs;
   const run_view* view;
+};
+
+// What every task of a run shares: the stop token, and where progress reports go (no sink when
+// nobody listens).
+struct run_context {
+  const std::stop_token* stop = nullptr;
+  progress::sink progress_sink = nullptr;
+  void* progress_context = nullptr;
 };
 
 [[noreturn]] inline void throw_no_input(const atom_context& ctx, std::string_view task, std::string_view slot,
@@ -90,8 +99,10 @@ auto make_fetch(atom_context& ctx) {
 }
 
 template <class Task>
-void execute_task(atom_context& ctx, const std::stop_token& stop, progress& report) {
+void execute_task(atom_context& ctx, const run_context& run) {
   Task& task = *static_cast<Task*>(ctx.task);
+  const std::stop_token& stop = *run.stop;
+  progress report{ctx.label, run.progress_sink, run.progress_context};  // dead, and gone, if unused
   using result_type = typename Task::result_type;
   if constexpr (std::is_void_v<result_type>) {
     task.execute(make_fetch<Task>(ctx), stop, report);
@@ -147,7 +158,7 @@ void clear_retry_history(void* task) noexcept {
   static_cast<Task*>(task)->clear_history();
 }
 
-using execute_function = void (*)(atom_context&, const std::stop_token&, progress&);
+using execute_function = void (*)(atom_context&, const run_context&);
 using revert_function = void (*)(atom_context&, const failure*, failures);
 using destroy_function = void (*)(atom_context&) noexcept;
 using on_failure_function = retry_decision (*)(void*, failures);
@@ -176,6 +187,7 @@ struct atom_table {
   std::array<std::size_t, Atoms + 1> result_offset{};
   std::size_t result_bytes = 0;
   std::size_t result_align = 1;
+  bool trivial_results = true;  // every result trivially destructible: forgetting them is a fill
   std::size_t at = 0;
 
   template <class Task>
@@ -188,6 +200,7 @@ struct atom_table {
       clear_history[at] = &clear_retry_history<Task>;
     }
     using stored = stored_result_t<Task>;
+    trivial_results = trivial_results && std::is_trivially_destructible_v<stored>;
     constexpr std::size_t align = alignof(stored), size = std::is_empty_v<stored> ? 0 : sizeof(stored);
     result_bytes = (result_bytes + align - 1) / align * align;
     result_offset[at] = result_bytes;

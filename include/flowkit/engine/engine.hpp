@@ -96,7 +96,7 @@ class engine {
   void suspend() {
     std::lock_guard lock{control_};
     if (!running_) return;
-    suspend_requested_.store(true, std::memory_order_release);
+    raise(suspend_asked);
     stop_.request_stop();
   }
 
@@ -125,6 +125,7 @@ class engine {
     requires listener<std::remove_cvref_t<L>>
   void listen(L&& l) {
     using type = std::remove_cvref_t<L>;
+    listening_ = true;
     if constexpr (std::is_lvalue_reference_v<L>) {
       listeners_.push_back(detail::listener_entry::of(l));
     } else {
@@ -220,11 +221,11 @@ class engine {
       for (;;) {
         if (!must_revert_) {
           execute();
-          if (failed_.load(std::memory_order_acquire)) {
+          if (raised(execute_failed)) {
             resolve_failures();
             must_revert_ = true;
             if (revert_everything_) set_flow_state(flow_state::reverting);
-          } else if (suspend_requested_.load(std::memory_order_acquire) && !all_done()) {
+          } else if (raised(suspend_asked) && !all_done()) {
             suspend_flow();
             break;
           } else {
@@ -233,11 +234,11 @@ class engine {
           }
         }
         revert();
-        if (revert_failed_.load(std::memory_order_acquire)) {
+        if (raised(revert_failed)) {
           set_flow_state(flow_state::failure);
           break;
         }
-        if (suspend_requested_.load(std::memory_order_acquire) && !unreverted().empty()) {
+        if (raised(suspend_asked) && !unreverted().empty()) {
           suspend_flow();
           break;
         }
@@ -320,7 +321,7 @@ class engine {
     revert_mask_.fill(false);
     execute_failures_.clear();  // each attempt's reverts see only that attempt's failures
     must_revert_ = false;
-    failed_.store(false, std::memory_order_relaxed);
+    lower(execute_failed);
   }
 
   void begin_run() {
@@ -329,12 +330,16 @@ class engine {
       if (running_) throw std::logic_error("flowkit: engine of flow '" + std::string(Flow::name.view()) +
                                            "' is already running");
       running_ = true;
-      suspend_requested_.store(false, std::memory_order_relaxed);
-      if (stop_.stop_requested()) stop_ = std::stop_source{};
-      stop_token_ = stop_.get_token();
+      lower(suspend_asked);
+      if (stop_.stop_requested()) {  // a new source only after a stop: copying a token costs atomics
+        stop_ = std::stop_source{};
+        stop_token_ = stop_.get_token();
+      }
     }
-    failed_.store(false, std::memory_order_relaxed);
-    revert_failed_.store(false, std::memory_order_relaxed);
+    // Listeners are fixed for the run: tasks report progress to them, or to nobody at no cost.
+    run_context_.progress_sink = listening_ ? &engine::forward_progress : nullptr;
+    run_context_.progress_context = this;
+    lower(execute_failed | revert_failed);
     if (execute_failures_.capacity() < atom_count) {
       // Reserved once, so a failure's address stays put while other atoms still run.
       execute_failures_.reserve(atom_count);
@@ -370,8 +375,7 @@ class engine {
 
   // Whether a phase must start nothing more: a failure of its own kind, or a suspend.
   bool halted(bool reverting) const noexcept {
-    return (reverting ? revert_failed_ : failed_).load(std::memory_order_acquire) ||
-           suspend_requested_.load(std::memory_order_acquire);
+    return raised((reverting ? revert_failed : execute_failed) | suspend_asked);
   }
 
   bool all_done() const noexcept {
@@ -397,9 +401,22 @@ class engine {
   void serial_execute() {
     for (std::size_t i = 0; i < atom_count; ++i) {
       const std::size_t atom = order[i];
-      if (!runnable(atom)) continue;
-      if (halted(false) || !execute_one<false>(atom)) return;
+      const atom_state from = state(atom);
+      if (from != atom_state::pending && from != atom_state::retrying) continue;
+      if (halted(false) || !execute_serial(atom, from)) return;
     }
+  }
+
+  // One atom on the serial path, which saw it runnable: nothing else changes states meanwhile,
+  // so no transition needs checking at run time.
+  bool execute_serial(std::size_t atom, atom_state from) {
+    static_assert(atom_transitions(atom_state::pending, atom_state::running) &&
+                  atom_transitions(atom_state::retrying, atom_state::running));
+    if (ignored_by_decider(atom)) return true;
+    states_[atom].store(atom_state::running, std::memory_order_relaxed);
+    if (listening_) [[unlikely]]
+      notify_atom(atom, from, atom_state::running, nullptr);
+    return run_execute(atom);
   }
 
   void serial_revert() {
@@ -416,7 +433,6 @@ class engine {
   void parallel(E& ex, bool reverting) {
     constexpr auto& graph = detail::atom_graph_v<Flow>;
     if (!phase_) phase_ = detail::parallel_phase::create(atom_count);
-    // Count what each atom waits for before any becomes ready: work may start at once.
     // Count what each atom waits for, and find the atoms ready now, before any is started: once
     // work runs, counters move and an atom must be released exactly once.
     std::array<std::uint32_t, atom_count + 1> ready{};
@@ -440,18 +456,22 @@ class engine {
       if (eligible && waiting == 0) ready[ready_count++] = static_cast<std::uint32_t>(a);
     }
     phase_->begin(this, reverting ? &engine::parallel_revert : &engine::parallel_execute, ex);
-    for (std::size_t i = 0; i < ready_count && !halted(reverting); ++i) phase_->make_ready(ready[i]);
-    phase_->drive();
+    if (halted(reverting)) return;
+    phase_->run(ready.data(), ready_count);
   }
 
   // Runs an atom, then releases its successors: the first that becomes ready runs next on this
-  // thread, the others are queued for the executor.
+  // thread, the others are queued, a batch at a time (one queue operation per batch).
   template <bool Reverting>
   static void parallel_step(void* self_pointer, std::uint32_t atom, detail::parallel_phase& phase) {
     constexpr auto& graph = detail::atom_graph_v<Flow>;
+    constexpr std::size_t batch = 32;
     engine& self = *static_cast<engine*>(self_pointer);
     for (;;) {
-      std::uint32_t next = static_cast<std::uint32_t>(-1);
+      std::array<std::uint32_t, batch> released;
+      std::size_t count = 0;
+      bool keeping = false;  // whether this thread has its next atom already
+      std::uint32_t next = 0;
       bool done = false;
       if (!self.halted(Reverting)) {
         if constexpr (Reverting)
@@ -466,16 +486,20 @@ class engine {
           const std::size_t n = neighbours[e];
           if (Reverting && !self.to_revert(n)) continue;
           if (self.waiting_[n].fetch_sub(1, std::memory_order_acq_rel) != 1) continue;
-          if (next == static_cast<std::uint32_t>(-1)) {
+          if (!keeping) {
             next = static_cast<std::uint32_t>(n);
-            phase.keep();
-          } else {
-            phase.make_ready(static_cast<std::uint32_t>(n));
+            keeping = true;
+            continue;
+          }
+          released[count++] = static_cast<std::uint32_t>(n);
+          if (count == batch) {
+            phase.pass_on(released.data(), count);
+            count = 0;
           }
         }
       }
-      phase.finished();
-      if (next == static_cast<std::uint32_t>(-1)) return;
+      phase.pass_on(released.data(), count);
+      if (!keeping) return;
       atom = next;
     }
   }
@@ -488,12 +512,12 @@ class engine {
 
   // ----- one atom -----
 
-  // Runs an atom's execute. True when it succeeded, or when a decider (now or earlier) ignored it.
-  template <bool Parallel = true>
+  // Runs an atom's execute on the parallel path. True when it succeeded, or when a decider (now or
+  // earlier) ignored it.
   bool execute_one(std::size_t atom) {
     if (ignored_by_decider(atom)) return true;
     atom_state from = state(atom);
-    if constexpr (Parallel) {
+    if constexpr (has_deciders) {
       // Another thread's decider may ignore this atom at any moment: start it only if it was not.
       do {
         if (from == atom_state::ignore) return true;
@@ -503,17 +527,20 @@ class engine {
       states_[atom].store(atom_state::running, std::memory_order_relaxed);
     }
     announce(atom, from, atom_state::running);
+    return run_execute(atom);
+  }
+
+  // The task's execute, for an atom now RUNNING.
+  bool run_execute(std::size_t atom) {
     try {
-      detail::atom_context& context = context_of(atom);
-      progress report = progress_for(atom);
-      table.execute[atom](context, stop_token_, report);
+      table.execute[atom](context_of(atom), run_context_);
     } catch (...) {
       const failure* f = record_failure(atom, failure_phase::execute);
-      set_state(atom, atom_state::failure, f);
-      failed_.store(true, std::memory_order_release);
+      advance<atom_state::running, atom_state::failure>(atom, f);
+      raise(execute_failed);
       return false;
     }
-    set_state(atom, atom_state::success);
+    advance<atom_state::running, atom_state::success>(atom);
     return true;
   }
 
@@ -526,7 +553,7 @@ class engine {
     } catch (...) {
       const failure* f = record_failure(atom, failure_phase::revert);
       set_state(atom, atom_state::revert_failure, f);
-      revert_failed_.store(true, std::memory_order_release);
+      raise(revert_failed);
       return false;
     }
     set_state(atom, atom_state::reverted);
@@ -546,7 +573,8 @@ class engine {
   detail::atom_context& context_of(std::size_t atom) noexcept { return contexts_[atom]; }
 
   detail::atom_context make_context(std::size_t atom) noexcept {
-    return {tasks_[atom],
+    return {spec.atoms[atom].label,
+            tasks_[atom],
             results_.data() + table.result_offset[atom],
             &has_result_[atom],
             outputs_.data() + spec.atoms[atom].output_begin,
@@ -581,6 +609,7 @@ class engine {
     for (std::size_t a = 0; a < atom_count; ++a) contexts_[a] = make_context(a);
   }
 
+  static constexpr bool has_deciders = detail::decider_checks_v<Flow>.links.size() != 1;
   static constexpr bool has_retries = [] {
     for (std::size_t a = 0; a < atom_count; ++a)
       if (spec.atoms[a].is_retry) return true;
@@ -681,7 +710,12 @@ class engine {
   }(std::make_index_sequence<spec.size.links>{});
 
   void clear_results() {
-    for (std::size_t a = 0; a < atom_count; ++a) table.destroy[a](context_of(a));
+    if constexpr (table.trivial_results) {
+      has_result_.fill(false);
+      outputs_.fill(nullptr);
+    } else {
+      for (std::size_t a = 0; a < atom_count; ++a) table.destroy[a](context_of(a));
+    }
   }
 
   // ----- states and listeners: every transition passes here -----
@@ -701,12 +735,22 @@ class engine {
     announce(atom, from, to, error);
   }
 
+  // A transition whose start the engine knows (it made it): legal by the table, checked at
+  // compile time, so only the listeners are left to tell.
+  template <atom_state From, atom_state To>
+  void advance(std::size_t atom, const failure* error = nullptr) {
+    static_assert(atom_transitions(From, To), "the engine makes only transitions of the table");
+    states_[atom].store(To, std::memory_order_release);
+    if (listening_) [[unlikely]]
+      notify_atom(atom, From, To, error);
+  }
+
   // Checks a transition that was made and tells the listeners. The hot path is a table lookup
   // and a test, small enough to inline; throwing and notifying are out of line.
   void announce(std::size_t atom, atom_state from, atom_state to, const failure* error = nullptr) {
     if (!atom_transitions(from, to)) [[unlikely]]
       throw_invalid_transition(atom, from, to);
-    if (!listeners_.empty()) [[unlikely]]
+    if (listening_) [[unlikely]]
       notify_atom(atom, from, to, error);
   }
 
@@ -727,7 +771,7 @@ class engine {
     if (!flow_transitions(from, to))
       throw invalid_transition("flow '" + std::string(Flow::name.view()) + "'", to_string(from), to_string(to));
     flow_state_ = to;
-    if (!listeners_.empty()) {
+    if (listening_) {
       const flow_event event{Flow::name.view(), from, to};
       std::lock_guard lock{listeners_mutex_};
       for (const auto& l : listeners_)
@@ -735,13 +779,8 @@ class engine {
     }
   }
 
-  progress progress_for(std::size_t atom) noexcept {
-    if (listeners_.empty()) return progress{};
-    return progress{spec.atoms[atom].label,
-                    [](void* self, std::string_view name, float value) noexcept {
-                      static_cast<engine*>(self)->notify_progress(name, value);
-                    },
-                    this};
+  static void forward_progress(void* self, std::string_view atom, float value) noexcept {
+    static_cast<engine*>(self)->notify_progress(atom, value);
   }
 
   void notify_progress(std::string_view atom, float value) noexcept {
@@ -770,18 +809,25 @@ class engine {
   bool revert_everything_ = false;  // ... of the whole flow, not a retry's scope
   std::array<bool, atom_count + 1> revert_mask_{};
   std::vector<std::size_t> retries_to_rerun_;
-  std::atomic<bool> failed_{false}, revert_failed_{false}, suspend_requested_{false};
+  // Why a run must start nothing more, one bit each: tested together on every atom.
+  enum halt : unsigned { execute_failed = 1, revert_failed = 2, suspend_asked = 4 };
+  std::atomic<unsigned> halts_{0};
+  void raise(unsigned h) noexcept { halts_.fetch_or(h, std::memory_order_acq_rel); }
+  void lower(unsigned h) noexcept { halts_.fetch_and(~h, std::memory_order_acq_rel); }
+  bool raised(unsigned h) const noexcept { return (halts_.load(std::memory_order_acquire) & h) != 0; }
 
   std::mutex control_;  // guards running_ and stop_ against suspend() from other threads
   bool running_ = false;
   std::stop_source stop_;
-  std::stop_token stop_token_;  // the run's, handed to every task
+  std::stop_token stop_token_ = stop_.get_token();  // the run's, handed to every task
+  detail::run_context run_context_{&stop_token_};
 
   std::mutex failures_mutex_;
   std::vector<failure> execute_failures_, revert_failures_, all_failures_;
 
   std::mutex listeners_mutex_;
   std::vector<detail::listener_entry> listeners_;
+  bool listening_ = false;  // !listeners_.empty(), in one byte: tested on every transition
   detail::parallel_phase* phase_ = nullptr;
 };
 

@@ -9,10 +9,15 @@
 //     void submit(fk::work w) { boost::asio::post(pool, w); }
 //   };
 //
+// An executor may also have `size()`, the number of threads it runs work on: an engine then keeps
+// at most that many work items on it at once (each one runs ready atoms until none is left).
+//
 // fk::serial is not an executor of that kind: with it, run() executes every atom itself, in one
 // fixed order, on the calling thread.
 
 #include <concepts>
+#include <cstddef>
+#include <thread>
 
 namespace flowkit {
 
@@ -25,6 +30,23 @@ struct work {
 
 template <class E>
 concept executor = requires(E& e, work w) { e.submit(w); };
+
+namespace detail {
+
+// How many work items of one run an executor should hold at once: its size() when it tells
+// (fk::thread_pool does), else the machine's hardware threads. An engine never needs more, as
+// each work item runs ready atoms until none is left.
+template <executor E>
+std::size_t concurrency_of(const E& ex) noexcept {
+  std::size_t n;
+  if constexpr (requires { { ex.size() } -> std::convertible_to<std::size_t>; })
+    n = static_cast<std::size_t>(ex.size());
+  else
+    n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : n;
+}
+
+}  // namespace detail
 
 // Runs a flow on the calling thread, deterministically.
 struct serial_t {

@@ -2,16 +2,17 @@
 // fk::thread_pool{n}: n worker threads taking fk::work from one queue. Workers spin briefly
 // before parking, because handing work to a sleeping thread costs tens of microseconds and
 // successive atoms of a flow usually arrive within less. One pool may serve many engines.
+// The queue is a ring that only grows, so a pool in steady use never allocates.
 
 #include <flowkit/engine/executor.hpp>
 
 #include <atomic>
 #include <condition_variable>
 #include <cstddef>
-#include <deque>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace flowkit {
@@ -40,8 +41,10 @@ class thread_pool {
   void submit(work item) {
     {
       std::lock_guard lock{mutex_};
-      queue_.push_back(item);
-      queued_.fetch_add(1, std::memory_order_release);
+      if (count_ == ring_.size()) grow();
+      ring_[(head_ + count_) % ring_.size()] = item;
+      ++count_;
+      queued_.store(count_, std::memory_order_release);
     }
     if (sleeping_.load(std::memory_order_acquire) > 0) wake_.notify_one();
   }
@@ -51,11 +54,19 @@ class thread_pool {
  private:
   bool try_take(work& item) {
     std::lock_guard lock{mutex_};
-    if (queue_.empty()) return false;
-    item = queue_.front();
-    queue_.pop_front();
-    queued_.fetch_sub(1, std::memory_order_relaxed);
+    if (count_ == 0) return false;
+    item = ring_[head_];
+    head_ = (head_ + 1) % ring_.size();
+    --count_;
+    queued_.store(count_, std::memory_order_relaxed);
     return true;
+  }
+
+  void grow() {
+    std::vector<work> larger(ring_.size() * 2);
+    for (std::size_t i = 0; i < count_; ++i) larger[i] = ring_[(head_ + i) % ring_.size()];
+    ring_ = std::move(larger);
+    head_ = 0;
   }
 
   void work_loop() {
@@ -74,15 +85,16 @@ class thread_pool {
       if (found) continue;
       std::unique_lock lock{mutex_};
       sleeping_.fetch_add(1, std::memory_order_acq_rel);
-      wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      wake_.wait(lock, [&] { return stopping_ || count_ > 0; });
       sleeping_.fetch_sub(1, std::memory_order_acq_rel);
-      if (queue_.empty() && stopping_) return;
+      if (count_ == 0 && stopping_) return;
     }
   }
 
   std::mutex mutex_;
   std::condition_variable wake_;
-  std::deque<work> queue_;
+  std::vector<work> ring_ = std::vector<work>(64);
+  std::size_t head_ = 0, count_ = 0;
   std::atomic<std::size_t> queued_{0};
   std::atomic<int> sleeping_{0};
   bool stopping_ = false;

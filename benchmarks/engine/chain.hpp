@@ -34,6 +34,20 @@ int hand_chain(int v, std::index_sequence<Is...>) {
   return v;
 }
 
+// A second, informative peer: the steps as N distinct functions (noipa: neither inlined nor
+// folded into one), as N tasks with their own code are. Reaching N distinct code addresses per run
+// costs the processor's instruction cache and branch predictors something that N calls of one
+// function do not.
+template <std::size_t I>
+[[gnu::noipa]] int distinct_step(int v) noexcept {
+  return bump(v);
+}
+template <std::size_t... Is>
+int hand_chain_distinct(int v, std::index_sequence<Is...>) {
+  ((v = distinct_step<Is>(v)), ...);
+  return v;
+}
+
 template <std::size_t N>
 void register_chain_benchmarks() {
   const std::string n = std::to_string(N);
@@ -44,6 +58,16 @@ void register_chain_benchmarks() {
     for (auto _ : state) {
       benchmark::DoNotOptimize(input);
       int v = hand_chain(input, std::make_index_sequence<N>{});
+      benchmark::DoNotOptimize(v);
+    }
+  });
+
+  benchmark::RegisterBenchmark(("serial/hand_calls_distinct/" + n).c_str(), [](benchmark::State& state) {
+    int input = 1;
+    task_meter meter{state, N};
+    for (auto _ : state) {
+      benchmark::DoNotOptimize(input);
+      int v = hand_chain_distinct(input, std::make_index_sequence<N>{});
       benchmark::DoNotOptimize(v);
     }
   });

@@ -4,8 +4,8 @@
 Reads Google Benchmark JSON written with --benchmark_repetitions=N
 --benchmark_report_aggregates_only=true, and prints per benchmark the median ns per task (wall
 clock, from the ns_per_task counter), the coefficient of variation of the repetitions, the CPU
-time per task of the calling thread, and allocations per run; then the ratios against the peers
-measured in the same run. For serial/engine_run (manual time: run() only), the CPU column
+time per task of the calling thread, and allocations per run; then the differences and ratios
+against the peers measured in the same run (hand calls of one function and of N distinct ones). For serial/engine_run (manual time: run() only), the CPU column
 covers the whole iteration, reset() included.
 """
 import json
@@ -54,12 +54,13 @@ def main():
         print("| comparison | wall ns/task | CPU ns/task |")
         print("| --- | ---: | ---: |")
         for n in (100, 1000):
-            hand = f"serial/hand_calls/{n}"
-            for v in ("engine_run", "engine_reset_run", "engine_construct_run"):
-                key = next((k for k in med if k.startswith(f"serial/{v}/{n}")), None)
-                if key and hand in med:
-                    print(f"| {v}/{n} minus hand calls | {med[key] - med[hand]:+.2f} | "
-                          f"{cpu[key] - cpu[hand]:+.2f} |")
+            for peer in ("hand_calls", "hand_calls_distinct"):
+                hand = f"serial/{peer}/{n}"
+                for v in ("engine_run", "engine_reset_run", "engine_construct_run"):
+                    key = next((k for k in med if k.startswith(f"serial/{v}/{n}")), None)
+                    if key and hand in med:
+                        print(f"| {v}/{n} minus {peer} | {med[key] - med[hand]:+.2f} | "
+                              f"{cpu[key] - cpu[hand]:+.2f} |")
         for shape in ("fan", "dag"):
             for w in (1, 2):
                 f = next((k for k in med if k.startswith(f"pool/flowkit/{shape}/workers:{w}")), None)

@@ -6,10 +6,12 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include <atomic>
+#include <cstddef>
 #include <functional>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 using testing::capture;
@@ -36,7 +38,54 @@ auto diamond() {
       fk::task<"d">(fk::inputs<"y", "z">, fk::outputs<"sum">, [](int y, int z) { return y + z; }));
 }
 
+// Holds the work items it is given and runs none of them until told: all the atoms of a run are
+// then run by the thread that called run().
+struct holding_executor {
+  std::vector<fk::work> held;
+  std::size_t size() const noexcept { return 2; }
+  void submit(fk::work w) { held.push_back(w); }
+};
+static_assert(fk::executor<holding_executor>);
+
+// "w00", "w01", ...: a name per fan member.
+template <std::size_t I>
+constexpr fk::name<4> member_name() {
+  fk::name<4> n{};
+  n.chars[0] = 'w';
+  n.chars[1] = static_cast<char>('0' + I / 10);
+  n.chars[2] = static_cast<char>('0' + I % 10);
+  return n;
+}
+
+// Independent tasks, all ready at once, each counting its runs.
+template <std::size_t... Is>
+auto fan_of(std::atomic<int>* runs, std::index_sequence<Is...>) {
+  return fk::unordered_flow<"fan">(fk::task<member_name<Is>()>([runs] { ++*runs; })...);
+}
+
 }  // namespace
+
+TEST_CASE("a burst of ready atoms costs at most size() work items on the executor", "[engine][executor]") {
+  std::atomic<int> runs{0};
+  holding_executor ex;
+  {
+    fk::engine eng{fan_of(&runs, std::make_index_sequence<40>{})};
+    REQUIRE(eng.run(ex).succeeded());
+    CHECK(runs.load() == 40);  // the calling thread ran every atom: the executor ran nothing
+    CHECK(ex.held.size() >= 1);
+    CHECK(ex.held.size() <= 2);  // not one per atom
+
+    // Work items still out count against size(): a second run hands out none.
+    eng.reset();
+    REQUIRE(eng.run(ex).succeeded());
+    CHECK(runs.load() == 80);
+    CHECK(ex.held.size() <= 2);
+  }
+  // Late work items, after their engine is gone, find nothing to do (ASan checks they touch no
+  // freed memory).
+  for (const fk::work& w : ex.held) w();
+  CHECK(runs.load() == 80);
+}
 
 TEST_CASE("a flow runs on a user-supplied executor", "[engine][executor]") {
   boost::asio::thread_pool asio_pool{2};

@@ -95,7 +95,7 @@ class engine {
   // take a std::stop_token see a stop requested.
   void suspend() {
     std::lock_guard lock{control_};
-    if (!running_) return;
+    if (!running_.load(std::memory_order_relaxed)) return;
     raise(suspend_asked);
     stop_.request_stop();
   }
@@ -327,9 +327,9 @@ class engine {
   void begin_run() {
     {
       std::lock_guard lock{control_};
-      if (running_) throw std::logic_error("flowkit: engine of flow '" + std::string(Flow::name.view()) +
+      if (running_.load(std::memory_order_relaxed)) throw std::logic_error("flowkit: engine of flow '" + std::string(Flow::name.view()) +
                                            "' is already running");
-      running_ = true;
+      running_.store(true, std::memory_order_relaxed);
       lower(suspend_asked);
       if (stop_.stop_requested()) {  // a new source only after a stop: copying a token costs atomics
         stop_ = std::stop_source{};
@@ -362,10 +362,13 @@ class engine {
   }
 
   void finish_run() {
-    all_failures_.assign(execute_failures_.begin(), execute_failures_.end());
-    all_failures_.insert(all_failures_.end(), revert_failures_.begin(), revert_failures_.end());
-    std::lock_guard lock{control_};
-    running_ = false;
+    if (!execute_failures_.empty() || !revert_failures_.empty() || !all_failures_.empty()) {
+      all_failures_.assign(execute_failures_.begin(), execute_failures_.end());
+      all_failures_.insert(all_failures_.end(), revert_failures_.begin(), revert_failures_.end());
+    }
+    // No lock: a suspend() that still sees the run under way only raises a flag and requests a
+    // stop, both of which the next begin_run() clears under the lock.
+    running_.store(false, std::memory_order_release);
   }
 
   void suspend_flow() {
@@ -407,12 +410,26 @@ class engine {
     std::size_t i = 0;
     for (; i + unroll <= atom_count; i += unroll) {
       const bool going = [&]<std::size_t... Ks>(std::index_sequence<Ks...>) {
-        return (execute_serial(order[i + Ks]) && ...);
+        return (execute_serial(atom_at(i + Ks)) && ...);
       }(std::make_index_sequence<unroll>{});
       if (!going) return;
     }
     for (; i < atom_count; ++i)
-      if (!execute_serial(order[i])) return;
+      if (!execute_serial(atom_at(i))) return;
+  }
+
+  // The i-th atom of the serial order: i itself in most flows (a linear flow runs its atoms in
+  // the order it holds them), which spares a load per atom.
+  static constexpr bool order_is_identity = [] {
+    for (std::size_t i = 0; i < atom_count; ++i)
+      if (order[i] != i) return false;
+    return true;
+  }();
+  static std::size_t atom_at(std::size_t i) noexcept {
+    if constexpr (order_is_identity)
+      return i;
+    else
+      return order[i];
   }
 
   // One atom on the serial path: skipped unless runnable, else run. Nothing else changes states
@@ -832,8 +849,8 @@ class engine {
   void lower(unsigned h) noexcept { halts_.fetch_and(~h, std::memory_order_acq_rel); }
   bool raised(unsigned h) const noexcept { return (halts_.load(std::memory_order_acquire) & h) != 0; }
 
-  std::mutex control_;  // guards running_ and stop_ against suspend() from other threads
-  bool running_ = false;
+  std::mutex control_;  // guards stop_ against suspend() from other threads
+  std::atomic<bool> running_{false};
   std::stop_source stop_;
   std::stop_token stop_token_ = stop_.get_token();  // the run's, handed to every task
   detail::run_context run_context_{&stop_token_};

@@ -9,7 +9,7 @@
 
 namespace bench {
 
-// The sizes of the issue (1,000 workers; 16 layers of 64) are built with the CMake option
+// The full sizes (1,000 workers; 16 layers of 64) are built with the CMake option
 // FLOWKIT_BENCH_ENGINE_FULL; by default the shapes are smaller (see CMakeLists.txt).
 #ifndef FLOWKIT_BENCH_FAN_WIDTH
 #define FLOWKIT_BENCH_FAN_WIDTH 1000

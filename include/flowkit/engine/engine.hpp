@@ -327,10 +327,12 @@ class engine {
   void begin_run() {
     {
       std::lock_guard lock{control_};
-      if (running_.load(std::memory_order_relaxed)) throw std::logic_error("flowkit: engine of flow '" + std::string(Flow::name.view()) +
-                                           "' is already running");
+      if (running_.load(std::memory_order_relaxed))
+        throw std::logic_error("flowkit: engine of flow '" + std::string(Flow::name.view()) + "' is already running");
       running_.store(true, std::memory_order_relaxed);
-      lower(suspend_asked);
+      // No run is under way and suspend() raises its flag under this lock: one plain store clears
+      // every flag.
+      halts_.store(0, std::memory_order_relaxed);
       if (stop_.stop_requested()) {  // a new source only after a stop: copying a token costs atomics
         stop_ = std::stop_source{};
         stop_token_ = stop_.get_token();
@@ -339,7 +341,6 @@ class engine {
     // Listeners are fixed for the run: tasks report progress to them, or to nobody at no cost.
     run_context_.progress_sink = listening_ ? &engine::forward_progress : nullptr;
     run_context_.progress_context = this;
-    lower(execute_failed | revert_failed);
     if (execute_failures_.capacity() < atom_count) {
       // Reserved once, so a failure's address stays put while other atoms still run.
       execute_failures_.reserve(atom_count);

@@ -406,17 +406,28 @@ class engine {
   // call site, hundreds of different tasks' functions are an indirect branch the processor keeps
   // mispredicting (a 1,000-task chain cost twice as much per task as a 100-task one); eight
   // sites share the targets out so that each is predicted.
+  //
+  // Listeners cannot come or go during a run, so the loop is chosen once: the one without them
+  // has no test for them per atom.
   void serial_execute() {
+    if (listening_)
+      serial_loop<true>();
+    else
+      serial_loop<false>();
+  }
+
+  template <bool Listening>
+  void serial_loop() {
     constexpr std::size_t unroll = 8;
     std::size_t i = 0;
     for (; i + unroll <= atom_count; i += unroll) {
       const bool going = [&]<std::size_t... Ks>(std::index_sequence<Ks...>) {
-        return (execute_serial(atom_at(i + Ks)) && ...);
+        return (execute_serial<Listening>(atom_at(i + Ks)) && ...);
       }(std::make_index_sequence<unroll>{});
       if (!going) return;
     }
     for (; i < atom_count; ++i)
-      if (!execute_serial(atom_at(i))) return;
+      if (!execute_serial<Listening>(atom_at(i))) return;
   }
 
   // The i-th atom of the serial order: i itself in most flows (a linear flow runs its atoms in
@@ -435,17 +446,26 @@ class engine {
 
   // One atom on the serial path: skipped unless runnable, else run. Nothing else changes states
   // meanwhile, so no transition needs checking at run time. False when the phase must stop.
+  template <bool Listening>
   [[gnu::always_inline]] inline bool execute_serial(std::size_t atom) {
     static_assert(atom_transitions(atom_state::pending, atom_state::running) &&
-                  atom_transitions(atom_state::retrying, atom_state::running));
+                  atom_transitions(atom_state::retrying, atom_state::running) &&
+                  atom_transitions(atom_state::running, atom_state::success));
     const atom_state from = state(atom);
     if (from != atom_state::pending && from != atom_state::retrying) return true;
     if (halted(false)) return false;
     if (ignored_by_decider(atom)) return true;
     states_[atom].store(atom_state::running, std::memory_order_relaxed);
-    if (listening_) [[unlikely]]
-      notify_atom(atom, from, atom_state::running, nullptr);
-    return run_execute(atom);
+    if constexpr (Listening) notify_atom(atom, from, atom_state::running, nullptr);
+    try {
+      table.execute[atom](context_of(atom), run_context_);
+    } catch (...) {
+      execute_failed_now(atom);
+      return false;
+    }
+    states_[atom].store(atom_state::success, std::memory_order_release);
+    if constexpr (Listening) notify_atom(atom, atom_state::running, atom_state::success, nullptr);
+    return true;
   }
 
   void serial_revert() {
@@ -560,7 +580,7 @@ class engine {
   }
 
   // The task's execute, for an atom now RUNNING.
-  [[gnu::always_inline]] inline bool run_execute(std::size_t atom) {
+  bool run_execute(std::size_t atom) {
     try {
       table.execute[atom](context_of(atom), run_context_);
     } catch (...) {

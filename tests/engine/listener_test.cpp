@@ -2,7 +2,9 @@
 // listeners, and several listeners at once.
 #include "engine_testing.hpp"
 
+#include <functional>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -27,6 +29,30 @@ TEST_CASE("listeners see every transition, in order for each atom", "[engine][li
   CHECK(first.at("a SUCCESS") < first.at("c RUNNING"));
   CHECK(first.events == second.events);
   CHECK(first.illegal.empty());
+}
+
+TEST_CASE("a listener registered during a run is refused, one registered between runs sees the next", "[engine][listener]") {
+  std::function<void()> inside_task = [] {};
+  auto flow = fk::linear_flow<"lf">(fk::task<"t">([&inside_task] { inside_task(); }));
+  fk::engine eng{flow};
+  capture late;
+  std::string refusal;
+  inside_task = [&] {
+    try {
+      eng.listen(late);
+    } catch (const std::logic_error& e) {
+      refusal = e.what();
+    }
+  };
+  REQUIRE(eng.run().succeeded());
+  CHECK_THAT(refusal, Catch::Contains("'lf'") && Catch::Contains("between runs"));
+  CHECK(late.events.empty());
+
+  inside_task = [] {};
+  eng.listen(late);
+  eng.reset();
+  REQUIRE(eng.run().succeeded());
+  CHECK(late.of("t") == std::vector<std::string>{"PENDING", "RUNNING", "SUCCESS"});  // reset, then the run
 }
 
 TEST_CASE("progress reports reach listeners, clamped to [0, 1]", "[engine][listener]") {

@@ -119,12 +119,16 @@ class engine {
     if (flow_state_ != flow_state::pending) set_flow_state(flow_state::pending);
   }
 
-  // Registers a listener. An lvalue is referred to (keep it alive while the engine lives); an
-  // rvalue is kept by the engine.
+  // Registers a listener, between runs (during one it throws std::logic_error: a run fixes its
+  // listeners when it starts). An lvalue is referred to (keep it alive while the engine lives);
+  // an rvalue is kept by the engine.
   template <class L>
     requires listener<std::remove_cvref_t<L>>
   void listen(L&& l) {
     using type = std::remove_cvref_t<L>;
+    if (running_.load(std::memory_order_acquire))
+      throw std::logic_error("flowkit: a listener for the engine of flow '" + std::string(Flow::name.view()) +
+                             "' was registered during a run; register listeners between runs");
     listening_ = true;
     if constexpr (std::is_lvalue_reference_v<L>) {
       listeners_.push_back(detail::listener_entry::of(l));

@@ -48,29 +48,27 @@ int hand_chain_distinct(int v, std::index_sequence<Is...>) {
   return v;
 }
 
+// A peer: `chain(input, index_sequence<N>)` called by hand, timed per task.
+template <std::size_t N, class Chain>
+void register_hand_calls(const std::string& name, Chain chain) {
+  benchmark::RegisterBenchmark(name.c_str(), [chain](benchmark::State& state) {
+    int input = 1;
+    task_meter meter{state, N};
+    for (auto _ : state) {
+      benchmark::DoNotOptimize(input);
+      int v = chain(input, std::make_index_sequence<N>{});
+      benchmark::DoNotOptimize(v);
+    }
+  });
+}
+
 template <std::size_t N>
 void register_chain_benchmarks() {
   const std::string n = std::to_string(N);
 
-  benchmark::RegisterBenchmark(("serial/hand_calls/" + n).c_str(), [](benchmark::State& state) {
-    int input = 1;
-    task_meter meter{state, N};
-    for (auto _ : state) {
-      benchmark::DoNotOptimize(input);
-      int v = hand_chain(input, std::make_index_sequence<N>{});
-      benchmark::DoNotOptimize(v);
-    }
-  });
-
-  benchmark::RegisterBenchmark(("serial/hand_calls_distinct/" + n).c_str(), [](benchmark::State& state) {
-    int input = 1;
-    task_meter meter{state, N};
-    for (auto _ : state) {
-      benchmark::DoNotOptimize(input);
-      int v = hand_chain_distinct(input, std::make_index_sequence<N>{});
-      benchmark::DoNotOptimize(v);
-    }
-  });
+  register_hand_calls<N>("serial/hand_calls/" + n, [](int v, auto steps) { return hand_chain(v, steps); });
+  register_hand_calls<N>("serial/hand_calls_distinct/" + n,
+                         [](int v, auto steps) { return hand_chain_distinct(v, steps); });
 
   // run() alone: the engine is reset between runs outside the timed part.
   benchmark::RegisterBenchmark(("serial/engine_run/" + n).c_str(), [](benchmark::State& state) {

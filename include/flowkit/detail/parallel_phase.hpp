@@ -62,7 +62,6 @@ class parallel_phase {
     push(others, count);
   }
 
-
  private:
   struct slot {
     std::atomic<std::uint64_t> published{0};  // position + 1 once `atom` is written for it

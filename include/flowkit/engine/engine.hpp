@@ -453,23 +453,14 @@ class engine {
   template <bool Listening>
   [[gnu::always_inline]] inline bool execute_serial(std::size_t atom) {
     static_assert(atom_transitions(atom_state::pending, atom_state::running) &&
-                  atom_transitions(atom_state::retrying, atom_state::running) &&
-                  atom_transitions(atom_state::running, atom_state::success));
+                  atom_transitions(atom_state::retrying, atom_state::running));
     const atom_state from = state(atom);
     if (from != atom_state::pending && from != atom_state::retrying) return true;
     if (halted(false)) return false;
     if (ignored_by_decider(atom)) return true;
     states_[atom].store(atom_state::running, std::memory_order_relaxed);
     if constexpr (Listening) notify_atom(atom, from, atom_state::running, nullptr);
-    try {
-      table.execute[atom](context_of(atom), run_context_);
-    } catch (...) {
-      execute_failed_now(atom);
-      return false;
-    }
-    states_[atom].store(atom_state::success, std::memory_order_release);
-    if constexpr (Listening) notify_atom(atom, atom_state::running, atom_state::success, nullptr);
-    return true;
+    return run_execute<Listening>(atom);
   }
 
   void serial_revert() {
@@ -583,15 +574,17 @@ class engine {
     return run_execute(atom);
   }
 
-  // The task's execute, for an atom now RUNNING.
-  bool run_execute(std::size_t atom) {
+  // The task's execute, for an atom now RUNNING. MayListen false: the caller knows that nobody
+  // listens, and no test for listeners is made.
+  template <bool MayListen = true>
+  [[gnu::always_inline]] inline bool run_execute(std::size_t atom) {
     try {
       table.execute[atom](context_of(atom), run_context_);
     } catch (...) {
       execute_failed_now(atom);
       return false;
     }
-    advance<atom_state::running, atom_state::success>(atom);
+    advance<atom_state::running, atom_state::success, MayListen>(atom);
     return true;
   }
 
@@ -685,7 +678,7 @@ class engine {
     return all;
   }();
 
-  // ----- deciders -----  // ----- deciders -----
+  // ----- deciders -----
 
   // Whether a decider link aimed at this atom (or at a flow it starts) says no; if so the atom,
   // and what follows it by the link's depth, become IGNORE.
@@ -795,12 +788,13 @@ class engine {
 
   // A transition whose start the engine knows (it made it): legal by the table, checked at
   // compile time, so only the listeners are left to tell.
-  template <atom_state From, atom_state To>
+  template <atom_state From, atom_state To, bool MayListen = true>
   void advance(std::size_t atom, const failure* error = nullptr) {
     static_assert(atom_transitions(From, To), "the engine makes only transitions of the table");
     states_[atom].store(To, std::memory_order_release);
-    if (listening_) [[unlikely]]
-      notify_atom(atom, From, To, error);
+    if constexpr (MayListen)
+      if (listening_) [[unlikely]]
+        notify_atom(atom, From, To, error);
   }
 
   // Checks a transition that was made and tells the listeners. The hot path is a table lookup

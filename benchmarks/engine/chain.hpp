@@ -118,18 +118,9 @@ void register_chain_benchmarks() {
     }
   });
 
-  // Building the engine only (and destroying it): no run.
-  benchmark::RegisterBenchmark(("construct/chain/" + n).c_str(), [](benchmark::State& state) {
-    int input = 1;
-    const auto flow = make_chain(std::make_index_sequence<N>{});
-    task_meter meter{state, N};
-    for (auto _ : state) {
-      benchmark::DoNotOptimize(input);
-      fk::engine eng{flow, fk::store<"v0">(input)};
-      benchmark::DoNotOptimize(&eng);
-      benchmark::ClobberMemory();
-    }
-  });
+  register_construction(
+      "construct/chain/" + n, N, [] { return make_chain(std::make_index_sequence<N>{}); },
+      [](int input) { return fk::store<"v0">(input); });
 }
 
 }  // namespace bench

@@ -76,6 +76,23 @@ class task_meter {
   double timed_ns_ = -1;
 };
 
+// Building an engine and destroying it, no run: `make_flow()` is called once, outside the timed
+// loop; `make_store(input)` gives the store each engine is built with.
+template <class MakeFlow, class MakeStore>
+void register_construction(const std::string& name, std::size_t tasks, MakeFlow make_flow, MakeStore make_store) {
+  benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State& state) {
+    int input = 1;
+    const auto flow = make_flow();
+    task_meter meter{state, tasks};
+    for (auto _ : state) {
+      benchmark::DoNotOptimize(input);
+      fk::engine eng{flow, make_store(input)};
+      benchmark::DoNotOptimize(&eng);
+      benchmark::ClobberMemory();
+    }
+  });
+}
+
 // Times one part of an iteration for UseManualTime benchmarks.
 template <class F>
 double time_ns(F&& f) {

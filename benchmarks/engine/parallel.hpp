@@ -44,18 +44,8 @@ void register_shape(const std::string& shape, std::size_t tasks, MakeFlow make_f
     }
     if (!check(eng, x)) state.SkipWithError("wrong result");
   });
-  benchmark::RegisterBenchmark(("construct/" + shape + "/" + std::to_string(tasks)).c_str(),
-                               [=](benchmark::State& state) {
-                                 int x = 1;
-                                 const auto flow = make_flow();
-                                 task_meter meter{state, tasks};
-                                 for (auto _ : state) {
-                                   benchmark::DoNotOptimize(x);
-                                   fk::engine eng{flow, fk::store<"x">(x)};
-                                   benchmark::DoNotOptimize(&eng);
-                                   benchmark::ClobberMemory();
-                                 }
-                               });
+  register_construction("construct/" + shape + "/" + std::to_string(tasks), tasks, make_flow,
+                        [](int x) { return fk::store<"x">(x); });
 }
 
 }  // namespace bench

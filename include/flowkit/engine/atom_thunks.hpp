@@ -83,6 +83,14 @@ template <class Task>
 using stored_result_t =
     std::conditional_t<std::is_void_v<typename Task::result_type>, std::monostate, typename Task::result_type>;
 
+// The default of an optional input. A function of its own, not an expression in make_fetch's
+// lambda: clang looks up a member named in a discarded `if constexpr` branch when the enclosing
+// template is instantiated, and a retry controller has no bound_value.
+template <class Task, std::size_t I>
+const auto& optional_default(const atom_context& ctx) {
+  return static_cast<const Task*>(ctx.task)->template bound_value<I>();
+}
+
 template <class Task>
 auto make_fetch(atom_context& ctx) {
   return [&ctx]<std::size_t I>(std::integral_constant<std::size_t, I>) -> const typename Task::template input_type<I>& {
@@ -92,7 +100,7 @@ auto make_fetch(atom_context& ctx) {
       return *static_cast<const value_type*>(p);
     if (ref.fallback) return *static_cast<const value_type*>(ref.fallback);
     if constexpr (Task::input_kinds[I] == input_kind::optional)
-      return static_cast<const Task*>(ctx.task)->template bound_value<I>();
+      return optional_default<Task, I>(ctx);
     else
       throw_no_input(ctx, Task::name.view(), Task::input_slots[I], ref.producer);
   };

@@ -3,8 +3,8 @@
 
 namespace fk = flowkit;
 
-// expect: error: static assertion failed: flowkit: the dependencies between the children of a graph flow form a cycle
-// expect: cycle<flowkit::name<[0-9]+>\{"(ping|pong)"\}, flowkit::name<[0-9]+>\{"(ping|pong)"\}, flowkit::name<[0-9]+>\{"[xy]"\}>
+// expect: flowkit: the dependencies between the children of a graph flow form a cycle
+// expect: cycle<"(ping|pong)", "(ping|pong)", "[xy]">
 
 int main() {
 #ifdef FLOWKIT_NEGATIVE

@@ -3,8 +3,8 @@
 
 namespace fk = flowkit;
 
-// expect: error: static assertion failed: flowkit: the dependencies between the children of a graph flow form a cycle
-// expect: cycle<flowkit::name<[0-9]+>\{"(ping|pong)"\}, flowkit::name<[0-9]+>\{"(ping|pong)"\}, flowkit::name<1>\{""\}>
+// expect: flowkit: the dependencies between the children of a graph flow form a cycle
+// expect: cycle<"(ping|pong)", "(ping|pong)", "">
 
 int main() {
   auto ping = fk::task<"ping">([] {});

@@ -3,8 +3,8 @@
 
 namespace fk = flowkit;
 
-// expect: error: static assertion failed: flowkit: a decider link starts at a flow
-// expect: decider_needs_atom<flowkit::name<[0-9]+>\{"checks"\}, flowkit::name<[0-9]+>\{"g"\}>
+// expect: flowkit: a decider link starts at a flow
+// expect: decider_needs_atom<"checks", "g">
 
 int main() {
   auto checks = fk::linear_flow<"checks">(fk::task<"check">(fk::outputs<"ok">, [] { return true; }));

@@ -4,7 +4,7 @@
 
 namespace fk = flowkit;
 
-// expect: error: static assertion failed
+// expect: flowkit: 
 
 int main() {
   auto fetch = fk::task<"fetch">(fk::inputs<"order_id">, fk::outputs<"order">, [](int id) { return id * 2; });

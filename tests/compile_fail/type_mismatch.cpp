@@ -5,8 +5,8 @@
 
 namespace fk = flowkit;
 
-// expect: error: static assertion failed: flowkit: a task's input has another type than the output that feeds it
-// expect: type_mismatch<flowkit::name<[0-9]+>\{"order"\}, flowkit::name<[0-9]+>\{"charge"\}, int, double>
+// expect: flowkit: a task's input has another type than the output that feeds it
+// expect: type_mismatch<"order", "charge", int, double>
 
 int main() {
   auto fetch = fk::task<"fetch">(fk::outputs<"order">, [] { return 99.5; });

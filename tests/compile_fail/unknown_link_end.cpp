@@ -3,8 +3,8 @@
 
 namespace fk = flowkit;
 
-// expect: error: static assertion failed: flowkit: an fk::link names no child of its graph flow
-// expect: unknown_link_end<flowkit::name<[0-9]+>\{"pnog"\}, flowkit::name<[0-9]+>\{"g"\}>
+// expect: flowkit: an fk::link names no child of its graph flow
+// expect: unknown_link_end<"pnog", "g">
 
 int main() {
   auto ping = fk::task<"ping">([] {});

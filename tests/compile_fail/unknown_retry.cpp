@@ -3,8 +3,8 @@
 
 namespace fk = flowkit;
 
-// expect: error: static assertion failed: flowkit: history<name>\(\) names no retry controller
-// expect: unknown_retry<flowkit::name<[0-9]+>\{"pay"\}, flowkit::name<[0-9]+>\{"pay"\}>
+// expect: flowkit: history<name>\(\) names no retry controller
+// expect: unknown_retry<"pay", "pay">
 
 int main() {
   auto charge = fk::task<"charge">([] {});

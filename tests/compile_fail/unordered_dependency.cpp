@@ -3,8 +3,8 @@
 
 namespace fk = flowkit;
 
-// expect: error: static assertion failed: flowkit: a task of an unordered flow reads a slot that its sibling provides
-// expect: unordered_dependency<flowkit::name<[0-9]+>\{"order"\}, flowkit::name<[0-9]+>\{"charge"\}, flowkit::name<[0-9]+>\{"fetch"\}>
+// expect: flowkit: a task of an unordered flow reads a slot that its sibling provides
+// expect: unordered_dependency<"order", "charge", "fetch">
 
 int main() {
   auto fetch = fk::task<"fetch">(fk::outputs<"order">, [] { return 42; });

@@ -62,29 +62,37 @@ constexpr std::pair<std::size_t, std::size_t> first_unbound_input() {
 }
 
 template <class Flow, class Store>
-constexpr bool check_bindings() {
-  if constexpr (!analysis_v<Flow>.error.ok()) {
-    return check_flow<Flow>();
+constexpr bool bindings_wired() {
+  if constexpr (!flow_wired<Flow>)
+    return false;
+  else
+    return first_unbound_input<Flow, Store>().first == npos;
+}
+
+// Instantiates the diagnostic for the first wiring error of the flow, or else of its bindings.
+template <class Flow, class Store>
+constexpr void report_bindings() {
+  if constexpr (!flow_wired<Flow>) {
+    report_flow<Flow>();
   } else {
     constexpr auto unbound = first_unbound_input<Flow, Store>();
-    if constexpr (unbound.first == npos) {
-      return true;
-    } else {
+    if constexpr (unbound.first != npos) {
       constexpr auto& s = spec_v<Flow>;
       constexpr std::string_view slot = s.inputs[unbound.second].slot;
       constexpr std::string_view task = s.atoms[unbound.first].label;
+      constexpr auto slot_name = name_from<slot.size()>(slot);
+      constexpr auto task_name = name_from<task.size()>(task);
       constexpr input_source src = source_of<Flow, Store>(unbound.second);
       if constexpr (src.kind == source_kind::missing) {
-        (void)diagnostic::missing_input<name_from<slot.size()>(slot), name_from<task.size()>(task)>{};
+        (void)diagnostic::missing_input<shown<slot_name>, shown<task_name>>{};
       } else {
         using consumer = atom_type<Flow, unbound.first>;
-        using expected = typename consumer::template input_type<unbound.second - s.atoms[unbound.first].input_begin>;
+        using expected =
+            typename consumer::template input_type<unbound.second - s.atoms[unbound.first].input_begin>;
         constexpr std::size_t at = src.kind == source_kind::store ? src.index : src.fallback_store;
         using stored = std::remove_cvref_t<decltype(std::declval<const Store&>().template value<at>())>;
-        (void)diagnostic::store_type_mismatch<name_from<slot.size()>(slot), name_from<task.size()>(task), expected,
-                                              stored>{};
+        (void)diagnostic::store_type_mismatch<shown<slot_name>, shown<task_name>, expected, stored>{};
       }
-      return false;
     }
   }
 }
@@ -101,19 +109,21 @@ constexpr input_source result_source(std::string_view slot) {
 }
 
 template <class Flow, class Store, name Slot>
-constexpr bool check_result_name() {
-  if constexpr (result_source<Flow, Store>(Slot.view()).kind != source_kind::missing) {
-    return true;
-  } else {
+inline constexpr bool result_known = result_source<Flow, Store>(Slot.view()).kind != source_kind::missing;
+
+// Instantiates the diagnostic for a get<Slot>() that the flow cannot answer.
+template <class Flow, class Store, name Slot>
+constexpr void report_result_name() {
+  if constexpr (!result_known<Flow, Store, Slot>) {
     constexpr provider p = export_of(spec_v<Flow>, 0, Slot.view());
     if constexpr (p.ambiguous()) {
       constexpr std::string_view a = spec_v<Flow>.atoms[p.atom].label;
       constexpr std::string_view b = spec_v<Flow>.atoms[p.second].label;
-      (void)diagnostic::duplicate_provider<Slot, Flow::name, name_from<a.size()>(a), name_from<b.size()>(b)>{};
+      (void)diagnostic::duplicate_provider<shown<Slot>, shown<Flow::name>, shown<name_from<a.size()>(a)>,
+                                           shown<name_from<b.size()>(b)>>{};
     } else {
-      (void)diagnostic::unknown_result<Slot, Flow::name>{};
+      (void)diagnostic::unknown_result<shown<Slot>, shown<Flow::name>>{};
     }
-    return false;
   }
 }
 

@@ -57,7 +57,7 @@ class engine {
 
   static constexpr auto& spec = detail::spec_v<Flow>;
   static constexpr auto& order = detail::analysis_v<Flow>.order;
-  static constexpr bool wired = detail::check_bindings<Flow, Store>();
+  static constexpr bool wired = detail::bindings_wired<Flow, Store>();
 
  public:
   using flow_type = Flow;
@@ -67,7 +67,10 @@ class engine {
   explicit engine(Flow flow, Store store = {}) : flow_(std::move(flow)), store_(std::move(store)) {
     for (auto& s : states_) s.store(atom_state::pending, std::memory_order_relaxed);
     failure_of_.fill(none);
-    if constexpr (wired) bind_inputs();
+    if constexpr (wired)
+      bind_inputs();
+    else
+      detail::report_bindings<Flow, Store>();
   }
   engine(const engine&) = delete;
   engine& operator=(const engine&) = delete;
@@ -144,8 +147,7 @@ class engine {
   // Throws fk::no_result when that provider has no result now.
   template <name Slot>
   const auto& get() const {
-    constexpr bool known = detail::check_result_name<Flow, Store, Slot>();
-    if constexpr (known) {
+    if constexpr (detail::result_known<Flow, Store, Slot>) {
       constexpr detail::input_source src = detail::result_source<Flow, Store>(Slot.view());
       if constexpr (src.kind == detail::source_kind::store) {
         return store_.template value<src.index>();
@@ -159,6 +161,7 @@ class engine {
         return *static_cast<const value_type*>(value);
       }
     } else {
+      detail::report_result_name<Flow, Store, Slot>();
       return detail::unknown_result;  // after the diagnostic, so that it stays the only error
     }
   }
@@ -166,14 +169,14 @@ class engine {
   // Whether get<name>() has a value to give now.
   template <name Slot>
   bool has() const noexcept {
-    constexpr bool known = detail::check_result_name<Flow, Store, Slot>();
-    if constexpr (known) {
+    if constexpr (detail::result_known<Flow, Store, Slot>) {
       constexpr detail::input_source src = detail::result_source<Flow, Store>(Slot.view());
       if constexpr (src.kind == detail::source_kind::store)
         return true;
       else
         return outputs_[spec.atoms[src.atom].output_begin + src.index] != nullptr;
     } else {
+      detail::report_result_name<Flow, Store, Slot>();
       return false;
     }
   }
@@ -188,7 +191,7 @@ class engine {
       return none;
     }();
     if constexpr (atom == none) {
-      (void)diagnostic::unknown_retry<Retry, Flow::name>{};
+      (void)diagnostic::unknown_retry<detail::shown<Retry>, detail::shown<Flow::name>>{};
       static const retry_history<std::monostate> no_history;  // keeps the diagnostic the only error
       return no_history;
     } else

@@ -3,14 +3,49 @@
 // the note under it names the slot and the task, e.g.
 //   note: 'flowkit::diagnostic::missing_input<flowkit::name<9>{"order_id"}, flowkit::name<6>{"fetch"}>'
 // An error here means the flow named in the note is wired wrongly: read the note, not this file.
+//
+// GCC prints a name template argument as a string ({"order_id"}); clang 14 prints its character
+// codes ({{111, 114, ...}}), and an empty struct argument as `{}`. So a diagnostic takes each name
+// as `shown<name>`: with GCC the name itself, with clang the type `chars<'o', 'r', 'd', 'e', 'r',
+// '_', 'i', 'd'>`, which it prints character by character. Hence a name parameter is a value with
+// GCC and a type with clang (FLOWKIT_SHOWN_NAME, undefined at the end of this file).
+
+#include <cstddef>
+#include <utility>
 
 #include <flowkit/core/name.hpp>
 #include <flowkit/detail/type_at.hpp>
 
+namespace flowkit {
+
+// A name spelled as a pack of characters, for compilers that print names as numbers.
+template <char... Chars>
+struct chars {};
+
+namespace detail {
+
+#if defined(__clang__)
+#define FLOWKIT_SHOWN_NAME class
+template <name Name>
+auto spell() {
+  return []<std::size_t... I>(std::index_sequence<I...>) { return chars<Name.chars[I]...>{}; }
+  (std::make_index_sequence<Name.size()>{});
+}
+template <name Name>
+using shown = decltype(spell<Name>());
+#else
+#define FLOWKIT_SHOWN_NAME auto
+template <name Name>
+inline constexpr auto shown = Name;
+#endif
+
+}  // namespace detail
+}  // namespace flowkit
+
 namespace flowkit::diagnostic {
 
 // missing_input<slot, task>
-template <name Slot, name Task>
+template <FLOWKIT_SHOWN_NAME Slot, FLOWKIT_SHOWN_NAME Task>
 struct missing_input {
   static_assert(detail::always_false<missing_input>,
                 "flowkit: a task's input is produced by no task before it and is not in the "
@@ -18,7 +53,7 @@ struct missing_input {
 };
 
 // type_mismatch<slot, task, what the task takes, what its producer makes>
-template <name Slot, name Task, class Expected, class Produced>
+template <FLOWKIT_SHOWN_NAME Slot, FLOWKIT_SHOWN_NAME Task, class Expected, class Produced>
 struct type_mismatch {
   static_assert(detail::always_false<type_mismatch>,
                 "flowkit: a task's input has another type than the output that feeds it (the note "
@@ -26,7 +61,8 @@ struct type_mismatch {
 };
 
 // duplicate_provider<slot, task, provider, other provider>
-template <name Slot, name Task, name Provider, name OtherProvider>
+template <FLOWKIT_SHOWN_NAME Slot, FLOWKIT_SHOWN_NAME Task, FLOWKIT_SHOWN_NAME Provider,
+          FLOWKIT_SHOWN_NAME OtherProvider>
 struct duplicate_provider {
   static_assert(detail::always_false<duplicate_provider>,
                 "flowkit: two tasks equally near a consumer provide the slot it reads, so which "
@@ -35,7 +71,7 @@ struct duplicate_provider {
 };
 
 // unordered_dependency<slot, task, provider>
-template <name Slot, name Task, name Provider>
+template <FLOWKIT_SHOWN_NAME Slot, FLOWKIT_SHOWN_NAME Task, FLOWKIT_SHOWN_NAME Provider>
 struct unordered_dependency {
   static_assert(detail::always_false<unordered_dependency>,
                 "flowkit: a task of an unordered flow reads a slot that its sibling provides, but "
@@ -45,7 +81,7 @@ struct unordered_dependency {
 
 // cycle<from, to, slot>: `to` depends on `from` through `slot` ("" for an fk::link), and
 // `from` depends on `to` again.
-template <name From, name To, name Slot>
+template <FLOWKIT_SHOWN_NAME From, FLOWKIT_SHOWN_NAME To, FLOWKIT_SHOWN_NAME Slot>
 struct cycle {
   static_assert(detail::always_false<cycle>,
                 "flowkit: the dependencies between the children of a graph flow form a cycle (the "
@@ -53,7 +89,7 @@ struct cycle {
 };
 
 // unknown_link_end<end, graph flow>
-template <name End, name Flow>
+template <FLOWKIT_SHOWN_NAME End, FLOWKIT_SHOWN_NAME Flow>
 struct unknown_link_end {
   static_assert(detail::always_false<unknown_link_end>,
                 "flowkit: an fk::link names no child of its graph flow (the note names the link "
@@ -61,7 +97,7 @@ struct unknown_link_end {
 };
 
 // decider_needs_atom<link start, graph flow>
-template <name From, name Flow>
+template <FLOWKIT_SHOWN_NAME From, FLOWKIT_SHOWN_NAME Flow>
 struct decider_needs_atom {
   static_assert(detail::always_false<decider_needs_atom>,
                 "flowkit: a decider link starts at a flow, but a decider reads the result of one "
@@ -69,7 +105,7 @@ struct decider_needs_atom {
 };
 
 // duplicate_atom_name<task>
-template <name Task>
+template <FLOWKIT_SHOWN_NAME Task>
 struct duplicate_atom_name {
   static_assert(detail::always_false<duplicate_atom_name>,
                 "flowkit: two atoms of one flow have the same name; names identify atoms in "
@@ -77,7 +113,7 @@ struct duplicate_atom_name {
 };
 
 // store_type_mismatch<slot, task, what the task takes, what the store holds>
-template <name Slot, name Task, class Expected, class Stored>
+template <FLOWKIT_SHOWN_NAME Slot, FLOWKIT_SHOWN_NAME Task, class Expected, class Stored>
 struct store_type_mismatch {
   static_assert(detail::always_false<store_type_mismatch>,
                 "flowkit: a store value has another type than the task input that reads it (the "
@@ -85,7 +121,7 @@ struct store_type_mismatch {
 };
 
 // unknown_result<slot, flow>
-template <name Slot, name Flow>
+template <FLOWKIT_SHOWN_NAME Slot, FLOWKIT_SHOWN_NAME Flow>
 struct unknown_result {
   static_assert(detail::always_false<unknown_result>,
                 "flowkit: get<name>() reads a slot that the flow does not produce and the store "
@@ -93,7 +129,7 @@ struct unknown_result {
 };
 
 // unknown_retry<name, flow>
-template <name Retry, name Flow>
+template <FLOWKIT_SHOWN_NAME Retry, FLOWKIT_SHOWN_NAME Flow>
 struct unknown_retry {
   static_assert(detail::always_false<unknown_retry>,
                 "flowkit: history<name>() names no retry controller of the flow; a flow's "
@@ -101,3 +137,5 @@ struct unknown_retry {
 };
 
 }  // namespace flowkit::diagnostic
+
+#undef FLOWKIT_SHOWN_NAME

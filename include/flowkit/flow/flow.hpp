@@ -29,7 +29,7 @@ struct link_list {
 };
 
 template <class Flow>
-constexpr bool check_flow();
+constexpr void report_flow();
 
 // "<flow>_retry", TaskFlow's name for a flow's retry controller.
 template <name Flow>
@@ -83,7 +83,7 @@ class flow_t {
     static_assert(!has_retry, "flow::retry(controller): a flow has one retry controller at most");
     using retry_atom = retry_t<detail::retry_name<Name>(), Controller, Provides, Reads, ReadType>;
     using flow = flow_t<Name, Kind, Links, retry_atom, Children...>;
-    [[maybe_unused]] constexpr bool wired = detail::check_flow<flow>();
+    detail::report_flow<flow>();
     return [&]<std::size_t... Is>(std::index_sequence<Is...>) {
       return flow{links_, retry_atom{std::move(spec.controller)}, child<Is>()...};
     }(std::index_sequence_for<Children...>{});

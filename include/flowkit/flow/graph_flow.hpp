@@ -38,7 +38,7 @@ constexpr auto make_graph_flow(boost::hana::basic_tuple<Args...>& all, std::inde
   [[maybe_unused]] constexpr auto links = positions_of<true, Args...>().first;
   using link_values = link_list<type_at<links[Ls], Args...>...>;
   using flow = flow_t<Name, flow_kind::graph, link_values, child_t<type_at<children[Cs], Args...>>...>;
-  [[maybe_unused]] constexpr bool wired = check_flow<flow>();
+  report_flow<flow>();
   return flow{link_values{boost::hana::basic_tuple<type_at<links[Ls], Args...>...>{
                   std::move(boost::hana::at_c<links[Ls]>(all))...}},
               as_child(std::move(boost::hana::at_c<children[Cs]>(all)))...};

@@ -10,7 +10,7 @@ namespace flowkit {
 template <name Name, class... Children>
 constexpr auto linear_flow(Children... children) {
   using flow = flow_t<Name, flow_kind::linear, detail::link_list<>, detail::child_t<Children>...>;
-  [[maybe_unused]] constexpr bool wired = detail::check_flow<flow>();
+  detail::report_flow<flow>();
   return flow{{}, detail::as_child(std::move(children))...};
 }
 

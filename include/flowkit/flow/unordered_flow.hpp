@@ -10,7 +10,7 @@ namespace flowkit {
 template <name Name, class... Children>
 constexpr auto unordered_flow(Children... children) {
   using flow = flow_t<Name, flow_kind::unordered, detail::link_list<>, detail::child_t<Children>...>;
-  [[maybe_unused]] constexpr bool wired = detail::check_flow<flow>();
+  detail::report_flow<flow>();
   return flow{{}, detail::as_child(std::move(children))...};
 }
 

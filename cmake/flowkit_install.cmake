@@ -1,12 +1,14 @@
 # Installation: headers, the exported targets and a package config for find_package(flowkit).
 install(DIRECTORY include/flowkit DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-set(flowkit_targets flowkit)
-if(TARGET flowkit_lmdb)
-  list(APPEND flowkit_targets flowkit_lmdb)
-endif()
-install(TARGETS ${flowkit_targets} EXPORT flowkit-targets)
+# The core and flowkit::lmdb go to two export files: the package config loads the second only
+# where LMDB and Boost.Serialization are found, as the `lmdb` component.
 set(flowkit_cmake_dir ${CMAKE_INSTALL_DATADIR}/cmake/flowkit)
+install(TARGETS flowkit EXPORT flowkit-targets)
 install(EXPORT flowkit-targets NAMESPACE flowkit:: DESTINATION ${flowkit_cmake_dir})
+if(TARGET flowkit_lmdb)
+  install(TARGETS flowkit_lmdb EXPORT flowkit-lmdb-targets)
+  install(EXPORT flowkit-lmdb-targets NAMESPACE flowkit:: DESTINATION ${flowkit_cmake_dir})
+endif()
 configure_package_config_file(cmake/flowkit-config.cmake.in
   ${CMAKE_CURRENT_BINARY_DIR}/flowkit-config.cmake INSTALL_DESTINATION ${flowkit_cmake_dir})
 write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/flowkit-config-version.cmake

@@ -4,6 +4,7 @@
 set -euo pipefail
 packages=(
   g++ cmake make pkg-config                       # toolchain; the sanitizer runtimes come with g++
+  clang                                           # the second compiler the tests are built with
   libboost-dev libboost-serialization-dev         # Hana; Serialization for the LMDB layer
   liblmdb-dev                                     # checkpoints and the jobboard
   catch2                                          # tests (v2)

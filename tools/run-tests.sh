@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # run-tests.sh: installs what flowkit needs, builds everything (tests, examples, benchmarks) with
-# the debug preset and runs the whole suite through CTest; then builds the tests with ASan+UBSan
-# (all tests) and with TSan (the tests tagged [engine] or [jobboard]) and runs them.
-# Exits non-zero if anything fails. FLOWKIT_SANITIZERS=0 stops after the debug suite.
+# the debug preset (GCC) and runs the whole suite through CTest; builds the tests with clang (the
+# clang preset) and runs them, compile-fail checks included; builds the release preset (its
+# warnings at -O2 differ) and runs its unit tests; then builds the tests with ASan+UBSan (all
+# tests) and with TSan (the tests tagged [engine] or [jobboard]) and runs them.
+# Exits non-zero if anything fails. FLOWKIT_SANITIZERS=0 skips the sanitizer builds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/install-deps.sh
@@ -25,6 +27,20 @@ stage "debug: build"
 cmake --build --preset debug
 stage "debug: test"
 ctest --preset debug | tee "$log"
+count '.*tests passed, 0 tests failed out of \([0-9][0-9]*\).*'
+
+stage "clang: configure, build"
+cmake --preset clang >/dev/null
+cmake --build --preset clang
+stage "clang: test"
+ctest --preset clang | tee "$log"
+count '.*tests passed, 0 tests failed out of \([0-9][0-9]*\).*'
+
+stage "release: configure, build"
+cmake --preset release >/dev/null
+cmake --build --preset release
+stage "release: test (the compile-fail and consumer checks ran in debug)"
+ctest --preset release | tee "$log"
 count '.*tests passed, 0 tests failed out of \([0-9][0-9]*\).*'
 
 if [[ ${FLOWKIT_SANITIZERS:-1} == 1 ]]; then

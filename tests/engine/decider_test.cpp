@@ -70,7 +70,8 @@ TEST_CASE("depth atom: only the target, a consumer of its optional output gets i
   INFO(testing::describe(w));
   auto b = fk::task<"b">(fk::outputs<"y">, [] { return 7; });
   auto c = fk::task<"c">(fk::inputs<"y">, fk::outputs<"z">, [](int y) { return y * 10; }).with_default<"y">(-1);
-  fk::engine eng{fk::graph_flow<"g">(source(false), b, c, fk::link<"a", "b">(accept_positive, fk::depth::atom))};
+  fk::engine eng{
+      fk::graph_flow<"g">(source(false), b, c, fk::link<"a", "b", fk::depth::atom>(accept_positive))};
   auto r = testing::run_on(eng, w);
   REQUIRE(r.state() == fk::flow_state::success);
   CHECK(eng.state_of("b") == fk::atom_state::ignore);
@@ -80,7 +81,8 @@ TEST_CASE("depth atom: only the target, a consumer of its optional output gets i
 TEST_CASE("depth atom: a consumer of a required output of an ignored atom fails, naming both", "[engine][decider]") {
   auto b = fk::task<"b">(fk::outputs<"y">, [] { return 7; });
   auto c = fk::task<"c">(fk::inputs<"y">, [](int) {});
-  fk::engine eng{fk::graph_flow<"g">(source(false), b, c, fk::link<"a", "b">(accept_positive, fk::depth::atom))};
+  fk::engine eng{
+      fk::graph_flow<"g">(source(false), b, c, fk::link<"a", "b", fk::depth::atom>(accept_positive))};
   auto r = eng.run();
   CHECK(r.state() == fk::flow_state::reverted);
   REQUIRE(r.failures().size() == 1);
@@ -97,7 +99,7 @@ TEST_CASE("depth neighbors: the target and the atoms right after it", "[engine][
   auto d = fk::task<"d">(fk::inputs<"z">, [](int) {});
   auto d2 = fk::task<"d">([] {});
   fk::engine eng{fk::graph_flow<"g">(source(false), b, c, d2, fk::link<"c", "d">,
-                                     fk::link<"a", "b">(accept_positive, fk::depth::neighbors))};
+                                     fk::link<"a", "b", fk::depth::neighbors>(accept_positive))};
   auto r = testing::run_on(eng, w);
   REQUIRE(r.state() == fk::flow_state::success);
   CHECK(eng.state_of("b") == fk::atom_state::ignore);
@@ -113,7 +115,7 @@ TEST_CASE("depth flow: what follows among the graph's own atoms, not inside nest
   auto c = fk::task<"c">([] {});
   auto nested = fk::linear_flow<"nested">(fk::task<"n1">([] {}), fk::task<"n2">([] {}));
   fk::engine eng{fk::graph_flow<"g">(source(false), b, c, nested, fk::link<"b", "c">, fk::link<"c", "nested">,
-                                     fk::link<"a", "b">(accept_positive, fk::depth::flow))};
+                                     fk::link<"a", "b", fk::depth::flow>(accept_positive))};
   auto r = testing::run_on(eng, w);
   REQUIRE(r.state() == fk::flow_state::success);
   CHECK(eng.state_of("b") == fk::atom_state::ignore);
@@ -154,7 +156,7 @@ TEST_CASE("deciders inside nested flows, and ignored atoms are never reverted", 
       fk::graph_flow<"inner">(fk::task<"check">(fk::outputs<"ok">, [] { return false; }),
                               fk::task<"skipped">([] {}).on_revert(undo("skipped")),
                               fk::task<"kept">([] {}).on_revert(undo("kept")),
-                              fk::link<"check", "skipped">([](bool ok) { return ok; }, fk::depth::atom)),
+                              fk::link<"check", "skipped", fk::depth::atom>([](bool ok) { return ok; })),
       fk::task<"boom">([] { throw std::runtime_error("boom"); }));
   fk::engine eng{flow};
   auto r = testing::run_on(eng, w);

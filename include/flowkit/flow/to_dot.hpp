@@ -81,18 +81,13 @@ constexpr std::string_view depth_label(depth d) {
   return "all";
 }
 
-// Each decider link's depth, by global link index (the depth is a value the link carries).
+// Each decider link's depth, by global link index (part of the link's type, so in the spec).
 template <class Flow>
-std::vector<depth> decider_depths(const Flow& flow) {
+std::vector<depth> decider_depths(const Flow&) {
   constexpr auto& s = spec_v<Flow>;
   std::vector<depth> depths(s.size.links, depth::all);
-  [&]<std::size_t... Ls>(std::index_sequence<Ls...>) {
-    (
-        [&]<std::size_t L>(std::integral_constant<std::size_t, L>) {
-          if constexpr (spec_v<Flow>.links[L].has_decider) depths[L] = link_object<Flow, L>(flow).depth;
-        }(std::integral_constant<std::size_t, Ls>{}),
-        ...);
-  }(std::make_index_sequence<s.size.links>{});
+  for (std::size_t l = 0; l < s.size.links; ++l)
+    if (s.links[l].has_decider) depths[l] = s.links[l].how_far;
   return depths;
 }
 

@@ -108,6 +108,64 @@ TEST_CASE("depth neighbors: the target and the atoms right after it", "[engine][
   (void)d;
 }
 
+TEST_CASE("depth neighbors: a nested flow right after the target is not a task, its atoms run",
+          "[engine][decider]") {
+  // As TaskFlow 5.0 does (checked with python3-taskflow): b and c IGNORE, n1, n2 and d SUCCESS.
+  const where w = GENERATE(where::serial, where::pool1, where::pool2);
+  INFO(testing::describe(w));
+  auto b = fk::task<"b">([] {});
+  auto c = fk::task<"c">([] {});
+  auto nested = fk::linear_flow<"nested">(fk::task<"n1">([] {}), fk::task<"n2">([] {}));
+  auto d = fk::task<"d">([] {});
+  fk::engine eng{fk::graph_flow<"g">(source(false), b, c, nested, d, fk::link<"b", "c">,
+                                     fk::link<"b", "nested">, fk::link<"nested", "d">,
+                                     fk::link<"a", "b", fk::depth::neighbors>(accept_positive))};
+  capture events;
+  eng.listen(events);
+  auto r = testing::run_on(eng, w);
+  REQUIRE(r.state() == fk::flow_state::success);
+  CHECK(eng.state_of("b") == fk::atom_state::ignore);
+  CHECK(eng.state_of("c") == fk::atom_state::ignore);
+  for (const char* atom : {"n1", "n2", "d"}) {
+    INFO(atom);
+    CHECK(eng.state_of(atom) == fk::atom_state::success);
+  }
+  CHECK(events.illegal.empty());
+}
+
+TEST_CASE("depth neighbors: what follows the graph flow itself runs", "[engine][decider]") {
+  // TaskFlow: the target's successor there is the graph flow's end, not a task.
+  const where w = GENERATE(where::serial, where::pool2);
+  INFO(testing::describe(w));
+  auto b = fk::task<"b">([] {});
+  auto t = fk::task<"t">([] {});
+  fk::engine eng{fk::linear_flow<"outer">(
+      fk::graph_flow<"g">(source(false), b, fk::link<"a", "b", fk::depth::neighbors>(accept_positive)), t)};
+  auto r = testing::run_on(eng, w);
+  REQUIRE(r.state() == fk::flow_state::success);
+  CHECK(eng.state_of("b") == fk::atom_state::ignore);
+  CHECK(eng.state_of("t") == fk::atom_state::success);
+}
+
+TEST_CASE("depth neighbors aimed at a flow: all of it, and the tasks linked right after it",
+          "[engine][decider]") {
+  const where w = GENERATE(where::serial, where::pool2);
+  INFO(testing::describe(w));
+  auto ship = fk::linear_flow<"ship">(fk::task<"s1">([] {}), fk::task<"s2">([] {}));
+  auto after = fk::task<"after">([] {});
+  auto later = fk::task<"later">([] {});
+  fk::engine eng{fk::graph_flow<"g">(source(false), ship, after, later, fk::link<"ship", "after">,
+                                     fk::link<"after", "later">,
+                                     fk::link<"a", "ship", fk::depth::neighbors>(accept_positive))};
+  auto r = testing::run_on(eng, w);
+  REQUIRE(r.state() == fk::flow_state::success);
+  for (const char* atom : {"s1", "s2", "after"}) {
+    INFO(atom);
+    CHECK(eng.state_of(atom) == fk::atom_state::ignore);
+  }
+  CHECK(eng.state_of("later") == fk::atom_state::success);
+}
+
 TEST_CASE("depth flow: what follows among the graph's own atoms, not inside nested flows", "[engine][decider]") {
   const where w = GENERATE(where::serial, where::pool2);
   INFO(testing::describe(w));

@@ -681,7 +681,9 @@ class engine {
   // ----- deciders -----
 
   // Whether a decider link aimed at this atom (or at a flow it starts) says no; if so the atom,
-  // and what follows it by the link's depth, become IGNORE.
+  // and what follows it by the link's depth, become IGNORE. Every link checked here aims at the
+  // same target (a link's target has a sibling before it, so it starts no enclosing flow), so
+  // the widest depth among the no's ignores the most.
   bool ignored_by_decider(std::size_t atom) {
     constexpr auto& checks = detail::decider_checks_v<Flow>;
     if constexpr (checks.links.size() == 1) {
@@ -690,34 +692,19 @@ class engine {
       int widest = -1;
       std::size_t link = none;
       for (std::size_t e = checks.begin[atom]; e < checks.begin[atom + 1]; ++e)
-        if (const int d = decide_table[checks.links[e]](*this); d > widest) widest = d, link = checks.links[e];
+        if (const int d = decide_table[checks.links[e]](*this); d > widest)
+          widest = d, link = checks.links[e];
       if (widest < 0) return false;
-      ignore_from(link, static_cast<depth>(widest));
+      ignore_from(link);
       return true;
     }
   }
 
-  void ignore_from(std::size_t link, depth how_far) {
-    constexpr auto& an = detail::analysis_v<Flow>;
-    constexpr auto& graph = detail::atom_graph_v<Flow>;
-    const std::size_t target = an.link_to[link];
-    const std::size_t first = spec.nodes[target].atom_begin, last = spec.nodes[target].atom_end;
-    const std::size_t graph_flow = spec.nodes[target].parent;
-    std::vector<std::size_t> reached;
-    for (std::size_t a = first; a < last; ++a) {
-      try_ignore(a);
-      reached.push_back(a);
-    }
-    if (how_far == depth::atom) return;
-    for (std::size_t i = 0; i < reached.size(); ++i) {
-      const std::size_t a = reached[i];
-      for (std::size_t e = graph.successors_begin[a]; e < graph.successors_begin[a + 1]; ++e) {
-        const std::size_t next = graph.successors[e];
-        if (next >= first && next < last) continue;
-        if (how_far == depth::flow && spec.nodes[spec.atoms[next].node].parent != graph_flow) continue;
-        if (try_ignore(next) && how_far != depth::neighbors) reached.push_back(next);
-      }
-    }
+  // The atoms the link ignores were found at compile time (flow/atom_graph.hpp), the same that
+  // the engine's wiring check reasons about.
+  void ignore_from(std::size_t link) {
+    constexpr auto& reach = detail::decider_reach_v<Flow>;
+    for (std::size_t e = reach.begin[link]; e < reach.begin[link + 1]; ++e) try_ignore(reach.atoms[e]);
   }
 
   bool try_ignore(std::size_t atom) {
@@ -749,7 +736,7 @@ class engine {
         go = link.decider(*std::launder(
             reinterpret_cast<const result*>(self.results_.data() + table.result_offset[source])));
       }
-      return go ? -1 : static_cast<int>(link.depth);
+      return go ? -1 : static_cast<int>(spec.links[L].how_far);
     }
   }
 

@@ -3,8 +3,10 @@
 #include "engine_testing.hpp"
 
 #include <atomic>
+#include <mutex>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 using testing::capture;
@@ -76,19 +78,6 @@ TEST_CASE("depth atom: only the target, a consumer of its optional output gets i
   REQUIRE(r.state() == fk::flow_state::success);
   CHECK(eng.state_of("b") == fk::atom_state::ignore);
   CHECK(r.get<"z">() == -10);
-}
-
-TEST_CASE("depth atom: a consumer of a required output of an ignored atom fails, naming both", "[engine][decider]") {
-  auto b = fk::task<"b">(fk::outputs<"y">, [] { return 7; });
-  auto c = fk::task<"c">(fk::inputs<"y">, [](int) {});
-  fk::engine eng{
-      fk::graph_flow<"g">(source(false), b, c, fk::link<"a", "b", fk::depth::atom>(accept_positive))};
-  auto r = eng.run();
-  CHECK(r.state() == fk::flow_state::reverted);
-  REQUIRE(r.failures().size() == 1);
-  CHECK(r.failures()[0].atom() == "c");
-  CHECK(r.failures()[0].type_name() == "flowkit::no_result");
-  CHECK_THAT(r.failures()[0].what(), Catch::Contains("'y'") && Catch::Contains("'b'") && Catch::Contains("IGNORE"));
 }
 
 TEST_CASE("depth neighbors: the target and the atoms right after it", "[engine][decider]") {
@@ -235,4 +224,62 @@ TEST_CASE("a reset or a retry returns ignored atoms to PENDING, and the decider 
   go = true;
   REQUIRE(eng.run().succeeded());
   CHECK(b_runs == 1);
+}
+
+// A consumer whose producer a decider ignored: the consumer fails before it runs, so it has
+// nothing to revert.
+namespace {
+
+struct consumer_log {
+  std::mutex mutex;
+  std::vector<std::string> reverted;
+  int c_calls = 0;
+};
+
+auto consumer_of_ignored(consumer_log& log) {
+  auto a = fk::task<"a">(fk::outputs<"go">, [] { return false; }).on_revert([&log](const fk::outcome<bool>&) {
+    std::lock_guard lock{log.mutex};
+    log.reverted.push_back("a");
+  });
+  auto b = fk::task<"b">(fk::outputs<"y">, [] { return 7; });
+  auto c = fk::task<"c">(fk::inputs<"y">, [&log](int) {
+             ++log.c_calls;
+           }).on_revert([&log](int, const fk::outcome<void>&) {
+    std::lock_guard lock{log.mutex};
+    log.reverted.push_back("c");
+  });
+  return fk::graph_flow<"g">(a, b, c, fk::link<"a", "b", fk::depth::atom>([](bool go) { return go; }));
+}
+using consumer_of_ignored_t = decltype(consumer_of_ignored(std::declval<consumer_log&>()));
+
+}  // namespace
+
+TEST_CASE("a consumer that failed for want of an ignored input is not reverted, the flow ends REVERTED",
+          "[engine][decider]") {
+  const where w = GENERATE(where::serial, where::pool1, where::pool2);
+  INFO(testing::describe(w));
+  consumer_log log;
+  fk::engine eng{consumer_of_ignored(log)};
+  capture events;
+  eng.listen(events);
+  for (int run = 1; run <= 2; ++run) {  // running again starts afresh, and ends the same way
+    INFO("run " << run);
+    auto r = testing::run_on(eng, w);
+    CHECK(r.state() == fk::flow_state::reverted);
+    REQUIRE(r.failures().size() == 1);
+    CHECK(r.failures()[0].atom() == "c");
+    CHECK(r.failures()[0].phase() == fk::failure_phase::execute);
+    CHECK(r.failures()[0].type_name() == "flowkit::no_result");
+    CHECK_THAT(r.failures()[0].what(),
+               Catch::Contains("'y'") && Catch::Contains("'b'") && Catch::Contains("IGNORE"));
+    CHECK(eng.state_of("a") == fk::atom_state::reverted);
+    CHECK(eng.state_of("b") == fk::atom_state::ignore);
+    CHECK(eng.state_of("c") == fk::atom_state::reverted);
+    CHECK(r.unreverted().empty());
+  }
+  CHECK(log.reverted == std::vector<std::string>{"a", "a"});  // c's revert is never called
+  CHECK(log.c_calls == 0);
+  CHECK(events.of("c") == std::vector<std::string>{"RUNNING", "FAILURE", "REVERTING", "REVERTED", "PENDING",
+                                                   "RUNNING", "FAILURE", "REVERTING", "REVERTED"});
+  CHECK(events.illegal.empty());
 }

@@ -598,9 +598,14 @@ class engine {
   bool revert_one(std::size_t atom) {
     set_state(atom, atom_state::reverting);
     try {
-      detail::atom_context& context = context_of(atom);
-      const failure* failed = failure_of_[atom] != none ? &execute_failures_[failure_of_[atom]] : nullptr;
-      table.revert[atom](context, failed, flowkit::failures{execute_failures_.data(), execute_failures_.size()});
+      // A task that failed before it ran has nothing to undo, and its revert would ask again for
+      // the input that was missing.
+      if (!failed_before_running(atom)) {
+        detail::atom_context& context = context_of(atom);
+        const failure* failed = failure_of_[atom] != none ? &execute_failures_[failure_of_[atom]] : nullptr;
+        table.revert[atom](context, failed,
+                           flowkit::failures{execute_failures_.data(), execute_failures_.size()});
+      }
     } catch (...) {
       const failure* f = record_failure(atom, failure_phase::revert);
       set_state(atom, atom_state::revert_failure, f);
@@ -609,6 +614,16 @@ class engine {
     }
     set_state(atom, atom_state::reverted);
     return true;
+  }
+
+  // Whether the atom's execute failed before the task itself was called: an input it needs has
+  // no value (its producer was ignored by a decider). Inputs do not change while an atom waits
+  // for its revert (its producers revert after it), so what is missing now was missing then.
+  bool failed_before_running(std::size_t atom) const noexcept {
+    if (failure_of_[atom] == none) return false;
+    for (std::size_t i = spec.atoms[atom].input_begin; i < spec.atoms[atom].input_end; ++i)
+      if (spec.inputs[i].kind == input_kind::slot && !*inputs_[i].value && !inputs_[i].fallback) return true;
+    return false;
   }
 
   const failure* record_failure(std::size_t atom, failure_phase phase) {

@@ -80,6 +80,28 @@ TEST_CASE("depth atom: only the target, a consumer of its optional output gets i
   CHECK(r.get<"z">() == -10);
 }
 
+TEST_CASE("depth atom: a store value stands in for the output of an ignored atom", "[engine][decider]") {
+  // Without the store value this flow does not compile (compile_fail/decider_ignores_input.cpp).
+  const where w = GENERATE(where::serial, where::pool2);
+  INFO(testing::describe(w));
+  bool go = false;
+  auto gate = fk::task<"a">(fk::outputs<"go">, [&] { return go; });
+  auto b = fk::task<"b">(fk::outputs<"y">, [] { return 7; });
+  auto c = fk::task<"c">(fk::inputs<"y">, fk::outputs<"z">, [](int y) { return y * 10; });
+  fk::engine eng{
+      fk::graph_flow<"g">(gate, b, c, fk::link<"a", "b", fk::depth::atom>([](bool g) { return g; })),
+      fk::store<"y">(5)};
+  auto r = testing::run_on(eng, w);
+  REQUIRE(r.state() == fk::flow_state::success);
+  CHECK(eng.state_of("b") == fk::atom_state::ignore);
+  CHECK(r.get<"z">() == 50);
+  eng.reset();
+  go = true;
+  auto again = testing::run_on(eng, w);
+  REQUIRE(again.state() == fk::flow_state::success);
+  CHECK(again.get<"z">() == 70);  // the producer's output, when there is one
+}
+
 TEST_CASE("depth neighbors: the target and the atoms right after it", "[engine][decider]") {
   const where w = GENERATE(where::serial, where::pool2);
   INFO(testing::describe(w));
@@ -226,8 +248,9 @@ TEST_CASE("a reset or a retry returns ignored atoms to PENDING, and the decider 
   CHECK(b_runs == 1);
 }
 
-// A consumer whose producer a decider ignored: the consumer fails before it runs, so it has
-// nothing to revert.
+// A consumer whose producer a decider ignored, in a flow let through the compile-time check
+// (compile_fail/decider_ignores_input.cpp) to reach the engine's guard: the consumer fails
+// before it runs, so it has nothing to revert.
 namespace {
 
 struct consumer_log {
@@ -253,6 +276,9 @@ auto consumer_of_ignored(consumer_log& log) {
 using consumer_of_ignored_t = decltype(consumer_of_ignored(std::declval<consumer_log&>()));
 
 }  // namespace
+
+template <>
+inline constexpr bool fk::detail::unchecked_decider_inputs<consumer_of_ignored_t> = true;
 
 TEST_CASE("a consumer that failed for want of an ignored input is not reverted, the flow ends REVERTED",
           "[engine][decider]") {

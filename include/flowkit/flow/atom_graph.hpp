@@ -244,4 +244,33 @@ inline constexpr auto decider_reach_v =
     build_decider_reach<count_ignored_atoms(spec_v<Flow>, analysis_v<Flow>, atom_graph_v<Flow>)>(
         spec_v<Flow>, analysis_v<Flow>, atom_graph_v<Flow>);
 
+// For every input, the first decider link that may ignore the atom providing it while leaving
+// the consumer to run (outside the link's reach), or npos. Only inputs that need their slot
+// count: an optional input falls back on its default. Whether the engine's store stands in is
+// the engine's business (engine/bindings.hpp).
+template <spec_size Size, std::size_t Links, std::size_t Entries>
+constexpr auto find_inputs_a_decider_may_empty(const flow_spec<Size>& s, const flow_analysis<Size>& an,
+                                               const decider_reach<Links, Entries>& reach) {
+  std::array<std::size_t, Size.inputs + 1> link_of{};
+  link_of.fill(npos);
+  for (std::size_t l = 0; l < Size.links; ++l) {
+    if (reach.begin[l] == reach.begin[l + 1]) continue;
+    std::array<bool, Size.atoms + 1> ignored{};
+    for (std::size_t e = reach.begin[l]; e < reach.begin[l + 1]; ++e) ignored[reach.atoms[e]] = true;
+    for (std::size_t a = 0; a < Size.atoms; ++a) {
+      if (ignored[a]) continue;
+      for (std::size_t i = s.atoms[a].input_begin; i < s.atoms[a].input_end; ++i)
+        if (link_of[i] == npos && s.inputs[i].kind == input_kind::slot && an.producers[i].found() &&
+            ignored[an.producers[i].atom])
+          link_of[i] = l;
+    }
+  }
+  return link_of;
+}
+
+template <class Flow>
+inline constexpr auto inputs_a_decider_may_empty_v = find_inputs_a_decider_may_empty(spec_v<Flow>,
+                                                                                     analysis_v<Flow>,
+                                                                                     decider_reach_v<Flow>);
+
 }  // namespace flowkit::detail

@@ -179,7 +179,8 @@ class engine {
   }
 
   // The history of a retry controller, named "<flow>_retry": every attempt, its value and the
-  // failures it met.
+  // failures it met. A retry reverted with its scope keeps its attempts until it runs again, so
+  // they are readable after a run that ended REVERTED; reset() and the next run forget them.
   template <name Retry>
   const auto& history() const {
     constexpr std::size_t atom = [] {

@@ -7,7 +7,9 @@
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <tuple>
+#include <type_traits>
 #include <vector>
 
 namespace fk = flowkit;
@@ -169,4 +171,22 @@ TEST_CASE("a failing task stops the serial run, is reported, and what ran is rev
   CHECK_FALSE(r.has<"x">());  // a reverted atom's outputs are gone
   CHECK_THROWS_AS(r.get<"x">(), fk::no_result);
   CHECK_THROWS_AS(eng.state_of("nope"), std::out_of_range);
+}
+
+TEST_CASE("text given to the store as a literal or a char pointer is kept as a std::string",
+          "[engine][dataflow]") {
+  auto greet = fk::task<"greet">(fk::inputs<"who">, fk::outputs<"greeting">,
+                                 [](const std::string& who) { return "Hello, " + who; });
+  fk::engine eng{fk::linear_flow<"hello">(greet), fk::store<"who">("Lisbon")};  // a std::string input
+  STATIC_REQUIRE(std::is_same_v<std::remove_cvref_t<decltype(eng.store().get<"who">())>, std::string>);
+  CHECK(eng.run().get<"greeting">() == "Hello, Lisbon");
+
+  const char* city = "Porto";
+  char buffer[] = "Faro";
+  auto s = fk::store<"a", "b", "n", "v">(city, buffer, 3, std::string_view{"view"});
+  STATIC_REQUIRE(std::is_same_v<decltype(s), fk::store_t<fk::names<"a", "b", "n", "v">, std::string,
+                                                         std::string, int, std::string_view>>);
+  buffer[0] = 'X';  // the store owns its text
+  CHECK(s.get<"a">() == "Porto");
+  CHECK(s.get<"b">() == "Faro");
 }

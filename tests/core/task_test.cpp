@@ -3,10 +3,12 @@
 
 #include <catch2/catch.hpp>
 
+#include <stdexcept>
 #include <stop_token>
 #include <string>
 #include <tuple>
 #include <type_traits>
+#include <vector>
 
 namespace fk = flowkit;
 
@@ -154,4 +156,34 @@ TEST_CASE("a failure keeps the atom, the exception's type, its message and the e
   CHECK(f.type_name() == "std::invalid_argument");
   CHECK(f.what() == "no such order");
   CHECK_THROWS_AS(f.rethrow(), std::invalid_argument);
+}
+
+namespace shop {
+struct out_of_stock : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+}  // namespace shop
+
+namespace {
+// The failure of whatever `thrower` throws.
+template <class Thrower>
+fk::failure failure_of(Thrower thrower) {
+  try {
+    thrower();
+  } catch (...) {
+    return fk::failure::current("t");
+  }
+  return {};
+}
+}  // namespace
+
+TEST_CASE("a failure's type name is demangled, also for exceptions that are no std::exception", "[task]") {
+  CHECK(failure_of([] { throw shop::out_of_stock("none left"); }).type_name() == "shop::out_of_stock");
+  CHECK(failure_of([] { throw std::string("text"); }).type_name() ==
+        "std::string");  // not NSt7__cxx1112basic_...
+  CHECK(failure_of([] { throw 42; }).type_name() == "int");
+  CHECK(failure_of([] { throw std::vector<std::string>{}; }).type_name() ==
+        "std::vector<std::string, std::allocator<std::string> >");
+  const fk::failure described{"t", "shop::out_of_stock", "none left"};  // e.g. from a checkpoint
+  CHECK_THROWS_WITH(described.rethrow(), "t failed with shop::out_of_stock: none left");
 }

@@ -31,9 +31,9 @@ TEST_CASE("to_dot draws atoms, clusters, typed data edges and ordering edges", "
 TEST_CASE("to_dot shows retry scopes and decider links", "[dot]") {
   auto a = fk::task<"a">(fk::outputs<"ok">, [] { return true; });
   auto b = fk::task<"b">(fk::inputs<"amount">, [](int) {});
-  const std::string dot = fk::to_dot(fk::graph_flow<"g">(
-      a, fk::linear_flow<"pay">(b).retry(fk::for_each<"amount">(std::vector<int>{1, 2})),
-      fk::link<"a", "pay">([](bool ok) { return ok; }, fk::depth::flow)));
+  const std::string dot = fk::to_dot(
+      fk::graph_flow<"g">(a, fk::linear_flow<"pay">(b).retry(fk::for_each<"amount">(std::vector<int>{1, 2})),
+                          fk::link<"a", "pay", fk::depth::flow>([](bool ok) { return ok; })));
   CHECK(dot.find("label=\"pay (linear), retried by for_each\"") != std::string::npos);
   CHECK(dot.find("\"pay_retry\" [shape=diamond, label=\"pay_retry (for_each)\"]") != std::string::npos);
   CHECK(dot.find("\"pay_retry\" -> \"b\" [label=\"amount: int\"]") != std::string::npos);

@@ -65,9 +65,46 @@ TEST_CASE("retries exhausted: the scope and then the whole flow revert", "[engin
   CHECK(attempts == 2);
   CHECK(before_reverts == 1);
   CHECK(eng.state_of("sub_retry") == fk::atom_state::reverted);
-  CHECK(eng.history<"sub_retry">().empty());  // a reverted retry forgets its history
   REQUIRE(r.failures().size() == 1);
   CHECK(r.failures()[0].atom() == "always");
+  // What was tried stays readable after the flow ended REVERTED, from the result and the engine.
+  const auto& history = r.history<"sub_retry">();
+  CHECK(&history == &eng.history<"sub_retry">());
+  REQUIRE(history.size() == 2);
+  CHECK(history[0].value == 1);
+  CHECK(failed_atoms(history[0].failures) == std::vector<std::string>{"always"});
+  CHECK(history[1].value == 2);
+  REQUIRE(failed_atoms(history[1].failures) == std::vector<std::string>{"always"});
+  CHECK(history[1].failures[0].what() == "no");
+  // Running again starts afresh: the same two attempts, not four.
+  auto again = testing::run_on(eng, w);
+  CHECK(again.state() == fk::flow_state::reverted);
+  CHECK(attempts == 4);
+  CHECK(again.history<"sub_retry">().size() == 2);
+}
+
+TEST_CASE("a retry reverted by its parent keeps its attempts until it runs again", "[engine][retry]") {
+  const where w = GENERATE(where::serial, where::pool2);
+  INFO(testing::describe(w));
+  auto work = fk::task<"work">(fk::inputs<"mode">,
+                               [](const std::string& mode) { throw std::runtime_error("bad mode " + mode); });
+  auto inner = fk::linear_flow<"inner">(work).retry(fk::times(2));
+  auto outer =
+      fk::linear_flow<"outer">(inner).retry(fk::for_each<"mode">(std::vector<std::string>{"x", "y"}));
+  fk::engine eng{outer};
+  auto r = testing::run_on(eng, w);
+  REQUIRE(r.state() == fk::flow_state::reverted);
+  // The outer retry tried both values; the inner one, started afresh for "y", tried twice.
+  const auto& outer_history = r.history<"outer_retry">();
+  REQUIRE(outer_history.size() == 2);
+  CHECK(outer_history[0].value == "x");
+  CHECK(outer_history[1].value == "y");
+  const auto& inner_history = r.history<"inner_retry">();
+  REQUIRE(inner_history.size() == 2);
+  CHECK(inner_history[0].value == 1);
+  CHECK(inner_history[1].value == 2);
+  REQUIRE(inner_history[1].failures.size() == 1);
+  CHECK(inner_history[1].failures[0].what() == "bad mode y");
 }
 
 TEST_CASE("for_each stops at the first value that works", "[engine][retry]") {

@@ -1,5 +1,6 @@
 // The Boost.Serialization glue: stores round-trip, buffers are reused, signatures tell types apart.
 
+#include <flowkit/jobs/memory_jobboard.hpp>
 #include <flowkit/persistence/serialization.hpp>
 
 #include <catch2/catch.hpp>
@@ -47,4 +48,26 @@ TEST_CASE("store signatures name slots and types", "[jobboard][serialization]") 
   CHECK(a != b);
   CHECK(a != c);
   CHECK_THAT(a, Catch::StartsWith("order_id:"));
+}
+
+TEST_CASE("a store signature reads well in messages, and a store read as another type says so in words",
+          "[jobboard][serialization]") {
+  using text_store = decltype(fk::store<"id", "who">(0, "Lisbon"));  // a literal is kept as std::string
+  const std::string sig = fk::store_signature<text_store>();
+  CHECK(fk::readable_store_signature(sig) == "id:int,who:std::string");
+  CHECK(fk::readable_store_signature("odd") == "odd");  // not a signature: left as it is
+  CHECK(fk::readable_store_signature("") == "");
+
+  fk::memory_jobboard board;
+  const fk::job_id id = board.post("greet", "hello", fk::store<"who">("Lisbon"));
+  const fk::job j = board.get(id);
+  CHECK(j.store<decltype(fk::store<"who">(std::string{}))>().get<"who">() == "Lisbon");
+  try {
+    (void)j.store<decltype(fk::store<"who">(0))>();
+    FAIL("a store read as another type must throw");
+  } catch (const fk::store_type_mismatch& e) {
+    const std::string what = e.what();
+    CHECK_THAT(what, Catch::Contains("{who:std::string}") && Catch::Contains("{who:int}"));
+    CHECK_THAT(what, !Catch::Contains("NSt7"));
+  }
 }

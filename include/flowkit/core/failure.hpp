@@ -1,12 +1,11 @@
 #pragma once
-// fk::failure: an exception captured as a value: which atom threw, the exception's type name,
-// its what(), and the live exception for rethrow() while in process.
+// fk::failure: an exception captured as a value: which atom threw, the exception's type name
+// (demangled: "std::invalid_argument", "std::string"), its what(), and the live exception for
+// rethrow() while in process.
 
-#include <cxxabi.h>
+#include <flowkit/detail/type_name.hpp>
 
-#include <cstdlib>
 #include <exception>
-#include <memory>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -15,15 +14,6 @@
 #include <utility>
 
 namespace flowkit {
-
-namespace detail {
-inline std::string demangle(const char* mangled) {
-  int status = 0;
-  std::unique_ptr<char, void (*)(void*)> text{abi::__cxa_demangle(mangled, nullptr, nullptr, &status),
-                                              std::free};
-  return status == 0 && text ? std::string{text.get()} : std::string{mangled};
-}
-}  // namespace detail
 
 // When a failure happened: in a task's execute or in its revert.
 enum class failure_phase : unsigned char { execute, revert };
@@ -41,11 +31,11 @@ class failure {
     try {
       throw;
     } catch (const std::exception& e) {
-      f.type_name_ = detail::demangle(typeid(e).name());
+      f.type_name_ = detail::type_name(typeid(e));
       f.what_ = e.what();
     } catch (...) {
-      const std::type_info* type = abi::__cxa_current_exception_type();
-      f.type_name_ = type ? detail::demangle(type->name()) : "unknown exception";
+      const std::type_info* type = detail::current_exception_type();
+      f.type_name_ = type ? detail::type_name(*type) : "unknown exception";
     }
     return f;
   }

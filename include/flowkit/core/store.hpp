@@ -5,6 +5,7 @@
 #include <flowkit/core/name.hpp>
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 #include <tuple>
 #include <type_traits>
@@ -55,7 +56,18 @@ class store_t<names<Names...>, Values...> {
   value_types values_;
 };
 
-// fk::store<"order_id">(42), fk::store<"a", "b">(1, std::string{"x"}), fk::store<>() for none.
+namespace detail {
+// What the store keeps of a value: the value itself, except text given as a string literal or a
+// char pointer, kept as a std::string (the type tasks take text as, and one that can be
+// serialised), not as a pointer to characters the store does not own.
+template <class V>
+using stored_value_t =
+    std::conditional_t<std::is_same_v<std::decay_t<V>, const char*> || std::is_same_v<std::decay_t<V>, char*>,
+                       std::string, std::decay_t<V>>;
+}  // namespace detail
+
+// fk::store<"order_id">(42), fk::store<"a", "b">(1, "x") (text is kept as a std::string),
+// fk::store<>() for none.
 template <name... Names, class... Values>
 constexpr auto store(Values&&... values) {
   static_assert(sizeof...(Names) == sizeof...(Values),
@@ -63,8 +75,8 @@ constexpr auto store(Values&&... values) {
   if constexpr (sizeof...(Values) == 0)
     return store_t<names<Names...>>{};
   else
-    return store_t<names<Names...>, std::decay_t<Values>...>{std::in_place,
-                                                              std::forward<Values>(values)...};
+    return store_t<names<Names...>, detail::stored_value_t<Values>...>{std::in_place,
+                                                                       std::forward<Values>(values)...};
 }
 
 template <class T>

@@ -1,9 +1,11 @@
 #pragma once
 // Where each input of a flow bound to a store gets its value, decided at compile time: an atom's
 // output, the store, the task itself (inject) or the task's default. Also the engine-time wiring
-// checks: inputs that nothing provides, store values of the wrong type, unknown result names.
+// checks: inputs that nothing provides, store values of the wrong type, required inputs that a
+// decider may leave without a value, unknown result names.
 
 #include <flowkit/core/store.hpp>
+#include <flowkit/flow/atom_graph.hpp>
 #include <flowkit/flow/check.hpp>
 
 #include <cstddef>
@@ -61,12 +63,65 @@ constexpr std::pair<std::size_t, std::size_t> first_unbound_input() {
   return {npos, npos};
 }
 
+// Tests only: lets a flow through the check that no decider leaves a required input without a
+// value, so that the engine's guard for it at run time can be exercised.
+template <class Flow>
+inline constexpr bool unchecked_decider_inputs = false;
+
+template <class Flow>
+inline constexpr bool has_decider_links_v = [] {
+  for (std::size_t l = 0; l < spec_v<Flow>.size.links; ++l)
+    if (spec_v<Flow>.links[l].has_decider) return true;
+  return false;
+}();
+
+// The first input that a decider may leave without a value while its consumer runs: its
+// producer is in the reach of a decider link that its consumer is not in (flow/atom_graph.hpp),
+// it needs its slot (it is not optional) and the store holds no value to stand in. Returns the
+// input and the link, or npos. Flows without deciders compute nothing.
+template <class Flow, class Store>
+constexpr std::pair<std::size_t, std::size_t> first_input_a_decider_may_empty() {
+  if constexpr (!has_decider_links_v<Flow> || unchecked_decider_inputs<Flow>) {
+    return {npos, npos};
+  } else {
+    constexpr auto& s = spec_v<Flow>;
+    constexpr auto& link_of = inputs_a_decider_may_empty_v<Flow>;
+    for (std::size_t i = 0; i < s.size.inputs; ++i)
+      if (link_of[i] != npos && !Store::contains(s.inputs[i].slot)) return {i, link_of[i]};
+    return {npos, npos};
+  }
+}
+
+// Instantiates the diagnostic for an input that a decider may leave without a value.
+template <class Flow, class Store>
+constexpr void report_decider_inputs() {
+  constexpr auto found = first_input_a_decider_may_empty<Flow, Store>();
+  if constexpr (found.first != npos) {
+    constexpr auto& s = spec_v<Flow>;
+    constexpr std::size_t consumer = [&] {
+      std::size_t a = 0;
+      while (s.atoms[a].input_end <= found.first) ++a;
+      return a;
+    }();
+    constexpr std::string_view slot = s.inputs[found.first].slot;
+    constexpr std::string_view task = s.atoms[consumer].label;
+    constexpr std::string_view provider = s.atoms[analysis_v<Flow>.producers[found.first].atom].label;
+    constexpr std::string_view from = s.links[found.second].from;
+    constexpr std::string_view to = s.links[found.second].to;
+    (void)diagnostic::decider_ignores_input<
+        shown<name_from<slot.size()>(slot)>, shown<name_from<task.size()>(task)>,
+        shown<name_from<provider.size()>(provider)>, shown<name_from<from.size()>(from)>,
+        shown<name_from<to.size()>(to)>>{};
+  }
+}
+
 template <class Flow, class Store>
 constexpr bool bindings_wired() {
   if constexpr (!flow_wired<Flow>)
     return false;
   else
-    return first_unbound_input<Flow, Store>().first == npos;
+    return first_unbound_input<Flow, Store>().first == npos &&
+           first_input_a_decider_may_empty<Flow, Store>().first == npos;
 }
 
 // Instantiates the diagnostic for the first wiring error of the flow, or else of its bindings.
@@ -76,7 +131,9 @@ constexpr void report_bindings() {
     report_flow<Flow>();
   } else {
     constexpr auto unbound = first_unbound_input<Flow, Store>();
-    if constexpr (unbound.first != npos) {
+    if constexpr (unbound.first == npos) {
+      report_decider_inputs<Flow, Store>();
+    } else {
       constexpr auto& s = spec_v<Flow>;
       constexpr std::string_view slot = s.inputs[unbound.second].slot;
       constexpr std::string_view task = s.atoms[unbound.first].label;

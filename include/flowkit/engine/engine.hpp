@@ -182,7 +182,8 @@ class engine {
   }
 
   // The history of a retry controller, named "<flow>_retry": every attempt, its value and the
-  // failures it met.
+  // failures it met. A retry reverted with its scope keeps its attempts until it runs again, so
+  // they are readable after a run that ended REVERTED; reset() and the next run forget them.
   template <name Retry>
   const auto& history() const {
     constexpr std::size_t atom = [] {
@@ -601,9 +602,14 @@ class engine {
   bool revert_one(std::size_t atom) {
     set_state(atom, atom_state::reverting);
     try {
-      detail::atom_context& context = context_of(atom);
-      const failure* failed = failure_of_[atom] != none ? &execute_failures_[failure_of_[atom]] : nullptr;
-      table.revert[atom](context, failed, flowkit::failures{execute_failures_.data(), execute_failures_.size()});
+      // A task that failed before it ran has nothing to undo, and its revert would ask again for
+      // the input that was missing.
+      if (!failed_before_running(atom)) {
+        detail::atom_context& context = context_of(atom);
+        const failure* failed = failure_of_[atom] != none ? &execute_failures_[failure_of_[atom]] : nullptr;
+        table.revert[atom](context, failed,
+                           flowkit::failures{execute_failures_.data(), execute_failures_.size()});
+      }
     } catch (...) {
       const failure* f = record_failure(atom, failure_phase::revert);
       set_state(atom, atom_state::revert_failure, f);
@@ -612,6 +618,16 @@ class engine {
     }
     set_state(atom, atom_state::reverted);
     return true;
+  }
+
+  // Whether the atom's execute failed before the task itself was called: an input it needs has
+  // no value (its producer was ignored by a decider). Inputs do not change while an atom waits
+  // for its revert (its producers revert after it), so what is missing now was missing then.
+  bool failed_before_running(std::size_t atom) const noexcept {
+    if (failure_of_[atom] == none) return false;
+    for (std::size_t i = spec.atoms[atom].input_begin; i < spec.atoms[atom].input_end; ++i)
+      if (spec.inputs[i].kind == input_kind::slot && !*inputs_[i].value && !inputs_[i].fallback) return true;
+    return false;
   }
 
   const failure* record_failure(std::size_t atom, failure_phase phase) {
@@ -684,7 +700,9 @@ class engine {
   // ----- deciders -----
 
   // Whether a decider link aimed at this atom (or at a flow it starts) says no; if so the atom,
-  // and what follows it by the link's depth, become IGNORE.
+  // and what follows it by the link's depth, become IGNORE. Every link checked here aims at the
+  // same target (a link's target has a sibling before it, so it starts no enclosing flow), so
+  // the widest depth among the no's ignores the most.
   bool ignored_by_decider(std::size_t atom) {
     constexpr auto& checks = detail::decider_checks_v<Flow>;
     if constexpr (checks.links.size() == 1) {
@@ -693,34 +711,19 @@ class engine {
       int widest = -1;
       std::size_t link = none;
       for (std::size_t e = checks.begin[atom]; e < checks.begin[atom + 1]; ++e)
-        if (const int d = decide_table[checks.links[e]](*this); d > widest) widest = d, link = checks.links[e];
+        if (const int d = decide_table[checks.links[e]](*this); d > widest)
+          widest = d, link = checks.links[e];
       if (widest < 0) return false;
-      ignore_from(link, static_cast<depth>(widest));
+      ignore_from(link);
       return true;
     }
   }
 
-  void ignore_from(std::size_t link, depth how_far) {
-    constexpr auto& an = detail::analysis_v<Flow>;
-    constexpr auto& graph = detail::atom_graph_v<Flow>;
-    const std::size_t target = an.link_to[link];
-    const std::size_t first = spec.nodes[target].atom_begin, last = spec.nodes[target].atom_end;
-    const std::size_t graph_flow = spec.nodes[target].parent;
-    std::vector<std::size_t> reached;
-    for (std::size_t a = first; a < last; ++a) {
-      try_ignore(a);
-      reached.push_back(a);
-    }
-    if (how_far == depth::atom) return;
-    for (std::size_t i = 0; i < reached.size(); ++i) {
-      const std::size_t a = reached[i];
-      for (std::size_t e = graph.successors_begin[a]; e < graph.successors_begin[a + 1]; ++e) {
-        const std::size_t next = graph.successors[e];
-        if (next >= first && next < last) continue;
-        if (how_far == depth::flow && spec.nodes[spec.atoms[next].node].parent != graph_flow) continue;
-        if (try_ignore(next) && how_far != depth::neighbors) reached.push_back(next);
-      }
-    }
+  // The atoms the link ignores were found at compile time (flow/atom_graph.hpp), the same that
+  // the engine's wiring check reasons about.
+  void ignore_from(std::size_t link) {
+    constexpr auto& reach = detail::decider_reach_v<Flow>;
+    for (std::size_t e = reach.begin[link]; e < reach.begin[link + 1]; ++e) try_ignore(reach.atoms[e]);
   }
 
   bool try_ignore(std::size_t atom) {
@@ -752,7 +755,7 @@ class engine {
         go = link.decider(*std::launder(
             reinterpret_cast<const result*>(self.results_.data() + table.result_offset[source])));
       }
-      return go ? -1 : static_cast<int>(link.depth);
+      return go ? -1 : static_cast<int>(spec.links[L].how_far);
     }
   }
 

@@ -31,6 +31,12 @@ class run_result {
   bool has() const noexcept {
     return engine_->template has<Slot>();
   }
+  // The attempts of the retry controller named "<flow>_retry": each value tried and the failures
+  // it met. Kept after a run that ended REVERTED.
+  template <name Retry>
+  const auto& history() const {
+    return engine_->template history<Retry>();
+  }
 
  private:
   const Engine* engine_;

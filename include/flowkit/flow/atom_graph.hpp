@@ -160,4 +160,117 @@ template <class Flow>
 inline constexpr auto atom_graph_v =
     build_atom_graph<atom_edge_count_v<Flow>>(spec_v<Flow>, analysis_v<Flow>);
 
+// What a decider link ignores when it says no: its target (all of it, if it is a flow) and, by
+// the link's depth, what follows (TaskFlow's depths):
+//   atom       nothing more;
+//   neighbors  the tasks that the target's graph flow links right after it: not a nested flow
+//              (TaskFlow: "immediate task successors"; a flow is not a task), nor what follows
+//              the graph flow itself;
+//   flow       what follows the target among the graph flow's own atoms, not inside nested flows;
+//   all        every atom after the target, at any level.
+// Calls visit(atom) once per atom: the target's atoms first, then breadth-first.
+template <spec_size Size, std::size_t Atoms, std::size_t Edges, class Visit>
+constexpr void for_each_ignored_atom(const flow_spec<Size>& s, const flow_analysis<Size>& an,
+                                     const atom_graph<Atoms, Edges>& g, std::size_t link, Visit& visit) {
+  const std::size_t target = an.link_to[link];
+  const std::size_t graph_flow = s.nodes[target].parent;
+  const depth how_far = s.links[link].how_far;
+  std::array<bool, Size.atoms + 1> seen{};
+  std::array<std::size_t, Size.atoms + 1> queue{};
+  std::size_t count = 0;
+  for (std::size_t a = s.nodes[target].atom_begin; a < s.nodes[target].atom_end; ++a) {
+    seen[a] = true;
+    queue[count++] = a;
+    visit(a);
+  }
+  if (how_far == depth::atom) return;
+  if (how_far == depth::neighbors) {
+    for (std::size_t e = 0; e < an.child_edge_count; ++e) {
+      const child_edge& edge = an.child_edges[e];
+      if (edge.from != target || s.nodes[edge.to].kind != node_kind::task) continue;
+      const std::size_t a = s.nodes[edge.to].atom_begin;
+      if (!seen[a]) {
+        seen[a] = true;
+        visit(a);
+      }
+    }
+    return;
+  }
+  for (std::size_t i = 0; i < count; ++i)
+    for (std::size_t e = g.successors_begin[queue[i]]; e < g.successors_begin[queue[i] + 1]; ++e) {
+      const std::size_t next = g.successors[e];
+      if (seen[next]) continue;
+      if (how_far == depth::flow && s.nodes[s.atoms[next].node].parent != graph_flow) continue;
+      seen[next] = true;
+      queue[count++] = next;
+      visit(next);
+    }
+}
+
+// Every decider link's ignored atoms, in compressed rows: link l ignores atoms[begin[l]] up to
+// atoms[begin[l + 1]]. Links without a decider ignore nothing.
+template <std::size_t Links, std::size_t Entries>
+struct decider_reach {
+  std::array<std::size_t, Links + 1> begin{};
+  std::array<std::size_t, Entries + 1> atoms{};
+};
+
+template <spec_size Size, std::size_t Atoms, std::size_t Edges>
+constexpr std::size_t count_ignored_atoms(const flow_spec<Size>& s, const flow_analysis<Size>& an,
+                                          const atom_graph<Atoms, Edges>& g) {
+  std::size_t n = 0;
+  auto count = [&](std::size_t) { ++n; };
+  for (std::size_t l = 0; l < Size.links; ++l)
+    if (s.links[l].has_decider) for_each_ignored_atom(s, an, g, l, count);
+  return n;
+}
+
+template <std::size_t Entries, spec_size Size, std::size_t Atoms, std::size_t Edges>
+constexpr auto build_decider_reach(const flow_spec<Size>& s, const flow_analysis<Size>& an,
+                                   const atom_graph<Atoms, Edges>& g) {
+  decider_reach<Size.links, Entries> r{};
+  std::size_t n = 0;
+  auto add = [&](std::size_t atom) { r.atoms[n++] = atom; };
+  for (std::size_t l = 0; l < Size.links; ++l) {
+    r.begin[l] = n;
+    if (s.links[l].has_decider) for_each_ignored_atom(s, an, g, l, add);
+  }
+  r.begin[Size.links] = n;
+  return r;
+}
+
+template <class Flow>
+inline constexpr auto decider_reach_v =
+    build_decider_reach<count_ignored_atoms(spec_v<Flow>, analysis_v<Flow>, atom_graph_v<Flow>)>(
+        spec_v<Flow>, analysis_v<Flow>, atom_graph_v<Flow>);
+
+// For every input, the first decider link that may ignore the atom providing it while leaving
+// the consumer to run (outside the link's reach), or npos. Only inputs that need their slot
+// count: an optional input falls back on its default. Whether the engine's store stands in is
+// the engine's business (engine/bindings.hpp).
+template <spec_size Size, std::size_t Links, std::size_t Entries>
+constexpr auto find_inputs_a_decider_may_empty(const flow_spec<Size>& s, const flow_analysis<Size>& an,
+                                               const decider_reach<Links, Entries>& reach) {
+  std::array<std::size_t, Size.inputs + 1> link_of{};
+  link_of.fill(npos);
+  for (std::size_t l = 0; l < Size.links; ++l) {
+    if (reach.begin[l] == reach.begin[l + 1]) continue;
+    std::array<bool, Size.atoms + 1> ignored{};
+    for (std::size_t e = reach.begin[l]; e < reach.begin[l + 1]; ++e) ignored[reach.atoms[e]] = true;
+    for (std::size_t a = 0; a < Size.atoms; ++a) {
+      if (ignored[a]) continue;
+      for (std::size_t i = s.atoms[a].input_begin; i < s.atoms[a].input_end; ++i)
+        if (link_of[i] == npos && s.inputs[i].kind == input_kind::slot && an.producers[i].found() &&
+            ignored[an.producers[i].atom])
+          link_of[i] = l;
+    }
+  }
+  return link_of;
+}
+
+template <class Flow>
+inline constexpr auto inputs_a_decider_may_empty_v = find_inputs_a_decider_may_empty(spec_v<Flow>,
+                                                                                     analysis_v<Flow>,
+                                                                                     decider_reach_v<Flow>);
+
 }  // namespace flowkit::detail

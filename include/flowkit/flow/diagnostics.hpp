@@ -104,6 +104,17 @@ struct decider_needs_atom {
                 "atom (the note names the link's start, then the graph flow)");
 };
 
+// decider_ignores_input<slot, task, provider, link from, link to>
+template <FLOWKIT_SHOWN_NAME Slot, FLOWKIT_SHOWN_NAME Task, FLOWKIT_SHOWN_NAME Provider, FLOWKIT_SHOWN_NAME LinkFrom,
+          FLOWKIT_SHOWN_NAME LinkTo>
+struct decider_ignores_input {
+  static_assert(detail::always_false<decider_ignores_input>,
+                "flowkit: a decider may ignore the task that provides an input while the task that "
+                "needs the input still runs; widen the link's depth to reach that task, make the "
+                "input optional, or give the store a value for it (the note names the slot, the "
+                "task, the provider, then the link's ends)");
+};
+
 // duplicate_atom_name<task>
 template <FLOWKIT_SHOWN_NAME Task>
 struct duplicate_atom_name {

@@ -37,6 +37,9 @@ constexpr auto make_graph_flow(boost::hana::basic_tuple<Args...>& all, std::inde
   constexpr auto children = positions_of<false, Args...>().first;
   [[maybe_unused]] constexpr auto links = positions_of<true, Args...>().first;
   using link_values = link_list<type_at<links[Ls], Args...>...>;
+  static_assert(!(depth_without_decider_v<type_at<links[Ls], Args...>> || ...),
+                "fk::link<from, to, depth>: a depth is given to a link without a decider; write "
+                "fk::link<from, to, depth>(decider), or drop the depth");
   using flow = flow_t<Name, flow_kind::graph, link_values, child_t<type_at<children[Cs], Args...>>...>;
   report_flow<flow>();
   return flow{link_values{boost::hana::basic_tuple<type_at<links[Ls], Args...>...>{

@@ -205,9 +205,11 @@ class retry_t {
 
   explicit retry_t(Controller controller) : controller_(std::move(controller)) {}
 
-  // The next value to try; recorded as a new attempt.
+  // The next value to try; recorded as a new attempt. A retry reverted since it last ran starts
+  // a new series of attempts.
   template <class Fetch>
   value_type execute(Fetch&& fetch, const std::stop_token&, progress&) {
+    if (reverted_) clear_history();
     value_type v = [&] {
       if constexpr (input_count == 0)
         return controller_.next(history_);
@@ -218,10 +220,12 @@ class retry_t {
     return v;
   }
 
-  // A retry reverted with its scope forgets its history, so an outer retry starts it afresh.
+  // A retry reverted with its scope forgets its history when it runs again, so that an outer
+  // retry starts it afresh; until then its attempts stay readable (after a run that ended
+  // REVERTED, say, which is when one wants to see what was tried).
   template <class Fetch>
   void revert(Fetch&&, const outcome<value_type>&, failures) {
-    history_.clear();
+    reverted_ = true;
   }
 
   // Records the failures of the current attempt and decides.
@@ -231,12 +235,16 @@ class retry_t {
   }
 
   const history_type& history() const noexcept { return history_; }
-  void clear_history() noexcept { history_.clear(); }
+  void clear_history() noexcept {
+    history_.clear();
+    reverted_ = false;
+  }
   const Controller& controller() const noexcept { return controller_; }
 
  private:
   Controller controller_;
   history_type history_;
+  bool reverted_ = false;  // reverted since it last ran: the next run starts a new history
 };
 
 template <class T>

@@ -56,6 +56,7 @@ struct atom_entry {
 struct link_entry {
   std::string_view from, to;
   bool has_decider = false;
+  depth how_far = depth::all;  // what a decider that says no ignores
 };
 
 struct spec_size {
@@ -148,7 +149,7 @@ constexpr void fill_flow(Spec& spec, spec_cursor& at) {
     s.nodes[node].label = Name.view();
     s.nodes[node].atom_begin = c.atom;
     s.nodes[node].link_begin = c.link;
-    ((s.links[c.link++] = link_entry{Links::from, Links::to, Links::has_decider}), ...);
+    ((s.links[c.link++] = link_entry{Links::from, Links::to, Links::has_decider, Links::depth}), ...);
     s.nodes[node].link_end = c.link;
     (fill_node<Children>(s, c, node), ...);
     s.nodes[node].atom_end = c.atom;

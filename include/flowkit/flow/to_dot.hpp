@@ -4,7 +4,7 @@
 // only orders (a linear flow's sequence, an fk::link) is dashed; inputs that come from outside
 // the flow (the engine's store) are ellipses.
 
-#include <flowkit/core/failure.hpp>
+#include <flowkit/detail/type_name.hpp>
 #include <flowkit/flow/atom_graph.hpp>
 
 #include <cstddef>
@@ -39,18 +39,6 @@ constexpr std::string_view kind_label(node_kind k) {
   return "task";
 }
 
-// A type's name as people write it (std::string, not its allocator-laden spelling).
-inline std::string readable_type_name(std::string name) {
-  constexpr std::pair<std::string_view, std::string_view> aliases[] = {
-      {"std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> >", "std::string"},
-      {"std::basic_string_view<char, std::char_traits<char> >", "std::string_view"},
-  };
-  for (const auto& [from, to] : aliases)
-    for (std::size_t at = name.find(from); at != std::string::npos; at = name.find(from, at))
-      name.replace(at, from.size(), to);
-  return name;
-}
-
 // The demangled type of every input of the flow, by global input index.
 template <class Flow>
 std::vector<std::string> input_type_names() {
@@ -61,8 +49,7 @@ std::vector<std::string> input_type_names() {
         [&]<std::size_t A>(std::integral_constant<std::size_t, A>) {
           using task = atom_type<Flow, A>;
           [&]<std::size_t... Is>(std::index_sequence<Is...>) {
-            ((names[s.atoms[A].input_begin + Is] =
-                  readable_type_name(demangle(typeid(typename task::template input_type<Is>).name()))),
+            ((names[s.atoms[A].input_begin + Is] = type_name(typeid(typename task::template input_type<Is>))),
              ...);
           }(std::make_index_sequence<task::input_count>{});
         }(std::integral_constant<std::size_t, As>{}),
@@ -81,18 +68,13 @@ constexpr std::string_view depth_label(depth d) {
   return "all";
 }
 
-// Each decider link's depth, by global link index (the depth is a value the link carries).
+// Each decider link's depth, by global link index (part of the link's type, so in the spec).
 template <class Flow>
-std::vector<depth> decider_depths(const Flow& flow) {
+std::vector<depth> decider_depths(const Flow&) {
   constexpr auto& s = spec_v<Flow>;
   std::vector<depth> depths(s.size.links, depth::all);
-  [&]<std::size_t... Ls>(std::index_sequence<Ls...>) {
-    (
-        [&]<std::size_t L>(std::integral_constant<std::size_t, L>) {
-          if constexpr (spec_v<Flow>.links[L].has_decider) depths[L] = link_object<Flow, L>(flow).depth;
-        }(std::integral_constant<std::size_t, Ls>{}),
-        ...);
-  }(std::make_index_sequence<s.size.links>{});
+  for (std::size_t l = 0; l < s.size.links; ++l)
+    if (s.links[l].has_decider) depths[l] = s.links[l].how_far;
   return depths;
 }
 

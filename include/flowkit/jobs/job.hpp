@@ -212,7 +212,9 @@ class job {
     using T = std::remove_cv_t<S>;
     static_assert(is_store_v<T>, "fk::job::store<S>() requires S to be an fk::store_t");
     const std::string asked = flowkit::store_signature<T>();
-    if (asked != rec_.store_signature) throw store_type_mismatch(rec_.id.str(), rec_.store_signature, asked);
+    if (asked != rec_.store_signature)
+      throw store_type_mismatch(rec_.id.str(), readable_store_signature(rec_.store_signature),
+                                readable_store_signature(asked));
     try {
       return deserialize_from<T>(rec_.store_bytes);
     } catch (const std::exception& e) {

@@ -7,6 +7,7 @@
 // Binary archives are for one machine (one ABI, one endianness), which is the LMDB layer's scope.
 
 #include <flowkit/core/store.hpp>
+#include <flowkit/detail/type_name.hpp>
 
 #include <boost/archive/binary_iarchive.hpp>
 #include <boost/archive/binary_oarchive.hpp>
@@ -15,6 +16,7 @@
 #include <boost/serialization/utility.hpp>
 #include <boost/serialization/vector.hpp>
 
+#include <algorithm>
 #include <cstddef>
 #include <ios>
 #include <istream>
@@ -114,6 +116,28 @@ std::string store_signature() {
      ...);
   }(std::make_index_sequence<Store::size>{});
   return sig;
+}
+
+// A store signature for people: each type demangled, e.g. "order_id:int,who:std::string" for
+// "order_id:i,who:NSt7__cxx1112basic_stringIcSt11char_traitsIcESaIcEEE". For messages only: the
+// stored signature stays the compiler's spelling.
+inline std::string readable_store_signature(std::string_view signature) {
+  std::string out;
+  while (!signature.empty()) {
+    const std::size_t end = std::min(signature.find(','), signature.size());
+    const std::string_view entry = signature.substr(0, end);
+    const std::size_t colon = entry.rfind(':');
+    if (colon == std::string_view::npos) {
+      out.append(entry);
+    } else {
+      out.append(entry.substr(0, colon + 1));
+      out.append(detail::readable_type_name(detail::demangle(std::string{entry.substr(colon + 1)}.c_str())));
+    }
+    if (end == signature.size()) break;
+    out.append(",");
+    signature.remove_prefix(end + 1);
+  }
+  return out;
 }
 
 }  // namespace flowkit

@@ -31,7 +31,8 @@ class scratch_dir {
  public:
   scratch_dir() {
     const char* base = std::getenv("FLOWKIT_BENCH_DIR");
-    std::string tmpl = ((base ? fs::path{base} : fs::temp_directory_path()) / "flowkit-bench-XXXXXX").string();
+    std::string tmpl =
+        ((base ? fs::path{base} : fs::temp_directory_path()) / "flowkit-bench-XXXXXX").string();
     if (!::mkdtemp(tmpl.data())) throw std::system_error(errno, std::generic_category(), "mkdtemp");
     path_ = tmpl;
   }
@@ -48,20 +49,26 @@ class scratch_dir {
 fk::durability mode(const benchmark::State& state) { return static_cast<fk::durability>(state.range(0)); }
 
 // Jobs posted (untimed) per refill: small when every post pays an fsync.
-int refill(const benchmark::State& state) { return mode(state) == fk::durability::process_crash_safe ? 1000 : 100; }
+int refill(const benchmark::State& state) {
+  return mode(state) == fk::durability::process_crash_safe ? 1000 : 100;
+}
 
 const char* mode_name(fk::durability d) {
   switch (d) {
-    case fk::durability::power_loss_safe: return "fsync";
-    case fk::durability::no_meta_sync: return "nometasync";
-    case fk::durability::process_crash_safe: return "nosync";
+    case fk::durability::power_loss_safe:
+      return "fsync";
+    case fk::durability::no_meta_sync:
+      return "nometasync";
+    case fk::durability::process_crash_safe:
+      return "nosync";
   }
   return "?";
 }
 
 void post_some(fk::lmdb_jobboard& board, int n, std::vector<fk::job_id>* ids = nullptr) {
   for (int i = 0; i < n; ++i) {
-    const fk::job_id id = board.post("order", checkout{}, fk::store<"order_id", "customer">(i, std::string{"acme"}));
+    const fk::job_id id =
+        board.post("order", checkout{}, fk::store<"order_id", "customer">(i, std::string{"acme"}));
     if (ids) ids->push_back(id);
   }
 }
@@ -71,7 +78,8 @@ void BM_post(benchmark::State& state) {
   fk::lmdb_jobboard board{dir.board(), {.durability = mode(state)}};
   int i = 0;
   for (auto _ : state)
-    benchmark::DoNotOptimize(board.post("order", checkout{}, fk::store<"order_id", "customer">(++i, std::string{"acme"})));
+    benchmark::DoNotOptimize(
+        board.post("order", checkout{}, fk::store<"order_id", "customer">(++i, std::string{"acme"})));
   state.SetItemsProcessed(state.iterations());
   state.SetLabel(mode_name(mode(state)));
 }
@@ -137,7 +145,8 @@ void BM_claim_consume_4_processes(benchmark::State& state) {
           fk::lmdb_jobboard board{dir.board(), {.durability = static_cast<fk::durability>(state.range(0))}};
           char c = 'r';
           if (::write(ready[1], &c, 1) != 1 || ::read(go[0], &c, 1) != 1) ::_exit(2);
-          const std::string me = "worker-" + std::to_string(p);
+          std::string me = "worker-";
+          me += std::to_string(p);
           while (auto cl = board.claim_next(me, 30s)) board.consume(cl->claim);
         } catch (...) {
           rc = 1;
@@ -172,7 +181,12 @@ constexpr int nosync_mode = static_cast<int>(fk::durability::process_crash_safe)
 }  // namespace
 
 BENCHMARK(BM_post)->UseRealTime()->ArgName("mode")->Arg(nosync_mode)->Arg(nometa_mode)->Arg(fsync_mode);
-BENCHMARK(BM_claim_consume)->UseRealTime()->ArgName("mode")->Arg(nosync_mode)->Arg(nometa_mode)->Arg(fsync_mode);
+BENCHMARK(BM_claim_consume)
+    ->UseRealTime()
+    ->ArgName("mode")
+    ->Arg(nosync_mode)
+    ->Arg(nometa_mode)
+    ->Arg(fsync_mode);
 BENCHMARK(BM_claim_next_consume)->UseRealTime()->ArgName("mode")->Arg(nosync_mode)->Arg(fsync_mode);
 BENCHMARK(BM_claim_consume_4_processes)
     ->ArgNames({"mode", "jobs"})

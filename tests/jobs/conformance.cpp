@@ -37,7 +37,8 @@ struct lmdb_board {
 
 struct lmdb_fast_board {
   fk::test::temp_dir dir;
-  fk::lmdb_jobboard board{dir / "board.fkb", {.durability = fk::durability::process_crash_safe, .single_file = true}};
+  fk::lmdb_jobboard board{dir / "board.fkb",
+                          {.durability = fk::durability::process_crash_safe, .single_file = true}};
 };
 
 static_assert(fk::jobboard<fk::memory_jobboard>);
@@ -48,7 +49,9 @@ struct recorder {
   std::vector<std::string> seen;
   template <class Board>
   explicit recorder(Board& b) {
-    b.listen([this](const fk::job_event& e) { seen.push_back(std::string{fk::to_string(e.kind)} + ":" + e.owner); });
+    b.listen([this](const fk::job_event& e) {
+      seen.push_back(std::string{fk::to_string(e.kind)} + ":" + e.owner);
+    });
   }
 };
 
@@ -85,7 +88,8 @@ BOARD_TEST("a posted job keeps its name, flow, typed store and flow detail") {
   CHECK_THROWS_AS(j.store<other>(), fk::store_type_mismatch);
 
   const auto multi = fk::store<"a", "b">(7, std::string{"seven"});
-  const fk::job_id id2 = board.post("by name", "refund", multi, fk::post_options{fk::job_priority::low, "detail-9"});
+  const fk::job_id id2 =
+      board.post("by name", "refund", multi, fk::post_options{fk::job_priority::low, "detail-9"});
   const fk::job j2 = board.get(id2);
   CHECK(j2.flow() == "refund");
   CHECK(j2.flow_detail() == "detail-9");
@@ -114,7 +118,8 @@ BOARD_TEST("jobs are listed higher priority first then oldest first") {
   // only_unclaimed leaves out live claims, keeps the order.
   const fk::job n1 = board.jobs()[3];
   board.claim(n1.id(), "w", 1h);
-  CHECK(names_of(board.jobs(fk::only_unclaimed)) == std::vector<std::string>{"vh1", "vh2", "h1", "n2", "l1", "vl1"});
+  CHECK(names_of(board.jobs(fk::only_unclaimed)) ==
+        std::vector<std::string>{"vh1", "vh2", "h1", "n2", "l1", "vl1"});
   CHECK(names_of(board.jobs(fk::all_jobs)) == all);
   CHECK(board.jobs()[3].state() == fk::job_state::claimed);
 
@@ -321,12 +326,12 @@ BOARD_TEST("threads racing claim_next each get different jobs") {
   TestType fx;
   auto& board = fx.board;
   constexpr int jobs = 200, threads = 4;
-  for (int i = 0; i < jobs; ++i) board.post("j" + std::to_string(i), checkout{}, fk::store<"order_id">(i));
+  for (int i = 0; i < jobs; ++i) board.post(fk::test::numbered("j", i), checkout{}, fk::store<"order_id">(i));
   std::vector<std::vector<fk::job_id>> got(threads);
   std::vector<std::thread> ts;
   for (int t = 0; t < threads; ++t)
     ts.emplace_back([&, t] {
-      const std::string me = "t" + std::to_string(t);
+      const std::string me = fk::test::numbered("t", t);
       while (auto c = board.claim_next(me, 1h)) got[t].push_back(c->claim.job());
     });
   for (auto& t : ts) t.join();

@@ -40,7 +40,7 @@ struct message {
 message claimed(int child, const fk::job_id& id) { return {1, static_cast<std::uint8_t>(child), id.bytes()}; }
 message done(int child) { return {2, static_cast<std::uint8_t>(child), {}}; }
 
-std::string owner_of(int child) { return "worker-" + std::to_string(child); }
+std::string owner_of(int child) { return fk::test::numbered("worker-", child); }
 
 }  // namespace
 
@@ -101,7 +101,8 @@ TEST_CASE("8 processes racing for 1000 jobs claim each exactly once", "[jobboard
   CHECK(claimers.size() > 1);  // they did race
 }
 
-TEST_CASE("4 processes claiming and consuming concurrently consume each job once", "[jobboard][multiprocess]") {
+TEST_CASE("4 processes claiming and consuming concurrently consume each job once",
+          "[jobboard][multiprocess]") {
   constexpr int children = 4, jobs = 400;
   fk::test::temp_dir dir;
   const auto path = dir / "board";
@@ -139,7 +140,8 @@ TEST_CASE("4 processes claiming and consuming concurrently consume each job once
   CHECK(fk::lmdb_jobboard{path, {.durability = fk::durability::process_crash_safe}}.size() == 0);
 }
 
-TEST_CASE("another process takes an expired claim and the old owner can no longer act", "[jobboard][multiprocess]") {
+TEST_CASE("another process takes an expired claim and the old owner can no longer act",
+          "[jobboard][multiprocess]") {
   fk::test::temp_dir dir;
   const auto path = dir / "board";
   fk::job_id id;
@@ -155,10 +157,26 @@ TEST_CASE("another process takes an expired claim and the old owner can no longe
     char go = 0;
     to_old.receive(&go, 1);  // the job has been taken meanwhile
     int lost = 0;
-    try { board.extend(c, 1h); } catch (const fk::claim_lost&) { lost |= 1; }
-    try { board.consume(c); } catch (const fk::claim_lost&) { lost |= 2; }
-    try { board.abandon(c); } catch (const fk::claim_lost&) { lost |= 4; }
-    try { board.trash(c, "mine"); } catch (const fk::claim_lost&) { lost |= 8; }
+    try {
+      board.extend(c, 1h);
+    } catch (const fk::claim_lost&) {
+      lost |= 1;
+    }
+    try {
+      board.consume(c);
+    } catch (const fk::claim_lost&) {
+      lost |= 2;
+    }
+    try {
+      board.abandon(c);
+    } catch (const fk::claim_lost&) {
+      lost |= 4;
+    }
+    try {
+      board.trash(c, "mine");
+    } catch (const fk::claim_lost&) {
+      lost |= 8;
+    }
     from_old.send_value(lost);
     return 0;
   });
@@ -259,7 +277,8 @@ TEST_CASE("a post from another process wakes a waiter", "[jobboard][multiprocess
     ready.send("r", 1);
     const auto t0 = std::chrono::steady_clock::now();
     const bool woke = mine.wait(120s);
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
     result.send_value(woke);
     result.send_value(static_cast<std::int64_t>(ms.count()));
     return 0;

@@ -10,6 +10,7 @@
 #include <functional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <vector>
 
@@ -19,6 +20,15 @@
 #include <unistd.h>
 
 namespace flowkit::test {
+
+// prefix + decimal n, e.g. numbered("worker-", 3) == "worker-3". Built by appending: GCC 12 at -O2
+// reports a false -Werror=restrict inside `"literal" + std::to_string(n)` (its operator+ inserts
+// at the front of the temporary), so tests spell names this way.
+inline std::string numbered(std::string_view prefix, long long n) {
+  std::string s{prefix};
+  s += std::to_string(n);
+  return s;
+}
 
 // A fresh directory (mkdtemp), removed by the process that made it.
 class temp_dir {

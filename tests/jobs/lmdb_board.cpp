@@ -140,22 +140,25 @@ TEST_CASE("a path that is not a board is refused and left as it was", "[jobboard
   }
 }
 
-TEST_CASE("a board of a newer format is refused and left as it was", "[jobboard]") {
+TEST_CASE("a board of a newer or an older format is refused and left as it was", "[jobboard]") {
   fk::test::temp_dir dir;
-  fk::job_id id;
+  const std::uint32_t other = GENERATE(3u, 1u);  // newer, and format 1 (before the claim index)
   {
     fk::lmdb_jobboard board{dir / "board"};
-    id = board.post("j", checkout{}, fk::store<"order_id">(1));
-    poke(board, "fk.jobs.meta", "format", std::string{"\x02\x00\x00\x00", 4});
+    board.post("j", checkout{}, fk::store<"order_id">(1));
+    std::string f(4, '\0');
+    f[0] = static_cast<char>(other);
+    poke(board, "fk.jobs.meta", "format", f);
   }
   const std::string before = slurp(dir / "board" / "data.mdb");
   try {
     fk::lmdb_jobboard board{dir / "board"};
-    FAIL("opened a board of a newer format");
+    FAIL("opened a board of format " << other);
   } catch (const fk::incompatible_board_format& e) {
-    CHECK(e.found() == 2);
-    CHECK(e.supported() == 1);
+    CHECK(e.found() == other);
+    CHECK(e.supported() == 2);
     CHECK_THAT(e.what(), Catch::Contains((dir / "board").string()));
+    CHECK_THAT(e.what(), Catch::Contains("format " + std::to_string(other)));
   }
   CHECK(slurp(dir / "board" / "data.mdb") == before);
 }
@@ -212,9 +215,13 @@ TEST_CASE("the map grows when the board fills it", "[jobboard]") {
   CHECK(board.environment()->map_size() > start);
   CHECK(board.jobs().size() == 200);
 
-  fk::lmdb_jobboard small{dir / "small", {.map_size = std::size_t{1} << 20, .max_map_size = std::size_t{1} << 20}};
-  CHECK_THROWS_AS([&] { for (int i = 0; i < 200; ++i) small.post("j", checkout{}, fk::store<"blob">(payload)); }(),
-                  fk::lmdb_error);
+  fk::lmdb_jobboard small{dir / "small",
+                          {.map_size = std::size_t{1} << 20, .max_map_size = std::size_t{1} << 20}};
+  CHECK_THROWS_AS(
+      [&] {
+        for (int i = 0; i < 200; ++i) small.post("j", checkout{}, fk::store<"blob">(payload));
+      }(),
+      fk::lmdb_error);
 }
 
 TEST_CASE("a claim's fencing token can be checked, also inside another transaction", "[jobboard]") {

@@ -66,9 +66,10 @@ class memory_jobboard : public detail::board_front<memory_jobboard> {
     throw job_not_found(id.str());
   }
 
-  flowkit::claim claim(const job_id& id, std::string_view owner, job_clock::duration ttl) {
+  template <class Rep, class Period>
+  flowkit::claim claim(const job_id& id, std::string_view owner, std::chrono::duration<Rep, Period> ttl_in) {
     detail::check_owner_name(owner);
-    ttl = detail::check_ttl(ttl);
+    const job_clock::duration ttl = detail::check_ttl(ttl_in);
     std::vector<job_event> events;
     flowkit::claim c;
     {
@@ -82,9 +83,10 @@ class memory_jobboard : public detail::board_front<memory_jobboard> {
     return c;
   }
 
-  std::optional<claimed_job> claim_next(std::string_view owner, job_clock::duration ttl) {
+  template <class Rep, class Period>
+  std::optional<claimed_job> claim_next(std::string_view owner, std::chrono::duration<Rep, Period> ttl_in) {
     detail::check_owner_name(owner);
-    ttl = detail::check_ttl(ttl);
+    const job_clock::duration ttl = detail::check_ttl(ttl_in);
     std::vector<job_event> events;
     std::optional<claimed_job> out;
     {
@@ -102,10 +104,11 @@ class memory_jobboard : public detail::board_front<memory_jobboard> {
     return out;
   }
 
-  void extend(flowkit::claim& c, job_clock::duration ttl) {
-    ttl = detail::check_ttl(ttl);
+  template <class Rep, class Period>
+  void extend(flowkit::claim& c, std::chrono::duration<Rep, Period> ttl_in) {
+    const job_clock::duration ttl = detail::check_ttl(ttl_in);
     owned(c, [&](detail::job_record& r, job_time now, std::vector<job_event>&) {
-      r.expires = now + ttl;
+      r.expires = detail::expiry_after(now, ttl);
       detail::job_access::set_expiry(c, r.expires);
     });
   }
@@ -152,15 +155,19 @@ class memory_jobboard : public detail::board_front<memory_jobboard> {
         if (!next_expiry || r.expires < *next_expiry) next_expiry = r.expires;
       }
       auto until = deadline;
-      if (next_expiry)
-        until = std::min(until, std::chrono::steady_clock::now() +
-                                    std::chrono::ceil<std::chrono::steady_clock::duration>(*next_expiry - now));
+      if (next_expiry) {
+        // Compared as durations before adding: a saturated expiry (job_time::max()) must not wrap.
+        const auto steady_now = std::chrono::steady_clock::now();
+        const auto to_expiry = std::chrono::ceil<std::chrono::steady_clock::duration>(*next_expiry - now);
+        if (to_expiry < deadline - steady_now) until = steady_now + to_expiry;
+      }
       const auto seen = sequence_ + changes_;
       cv_.wait_until(lk, stop, until, [&] { return sequence_ + changes_ != seen; });
       if (stop.stop_requested()) return false;
       if (std::chrono::steady_clock::now() >= deadline) {
         const job_time later = job_clock::now();
-        return std::any_of(jobs_.begin(), jobs_.end(), [&](const auto& kv) { return !kv.second.claimed_at(later); });
+        return std::any_of(jobs_.begin(), jobs_.end(),
+                           [&](const auto& kv) { return !kv.second.claimed_at(later); });
       }
     }
   }
@@ -173,9 +180,11 @@ class memory_jobboard : public detail::board_front<memory_jobboard> {
                     std::vector<job_event>& events) {
     std::string displaced;
     const auto old_token = r.token;
-    if (detail::apply_claim(r, owner, job_clock::now(), ttl, &displaced) == detail::claim_outcome::new_claim) {
+    if (detail::apply_claim(r, owner, detail::process_identity(), job_clock::now(), ttl, &displaced) ==
+        detail::claim_outcome::new_claim) {
       if (!displaced.empty())
-        events.push_back(job_event{job_event_kind::claim_lost, r.id, displaced, old_token, "expired; taken by '" + r.owner + "'"});
+        events.push_back(job_event{job_event_kind::claim_lost, r.id, displaced, old_token,
+                                   "expired; taken by '" + r.owner + "'"});
       events.push_back(detail::event(job_event_kind::claimed, r));
     }
   }

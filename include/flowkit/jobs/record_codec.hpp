@@ -1,14 +1,15 @@
 #pragma once
-// The byte layout of a job record in a board file (format 1). Little-endian, fixed header first
-// so that claim checks read a few fields; a checksum over the whole record so that a damaged
+// The byte layout of a job record in a board file (board format 2, record version 2). Little-endian, fixed
+// header first so that claim checks read a few fields; a checksum over the whole record so that a damaged
 // record is reported as corrupt instead of served.
 //
-//   0  u8  record version (1)        1  u8  priority        2  u16 zero
+//   0  u8  record version (2)        1  u8  priority        2  u16 zero
 //   4  u32 FNV-1a of bytes [0,4) and [8,end)
 //   8  u64 sequence    16 i64 created (ns since epoch)    24 i64 claim expiry (ns)
 //   32 u64 token (claims so far)
-//   40 six strings, each u32 length + bytes: owner, name, flow, flow_detail, store signature,
-//      store bytes (a Boost binary archive without header)
+//   40 seven strings, each u32 length + bytes: owner, owner identity (the claiming process),
+//      name, flow, flow_detail, store signature, store bytes (a Boost binary archive without
+//      header)
 
 #include <flowkit/jobs/job.hpp>
 
@@ -20,7 +21,8 @@
 
 namespace flowkit::detail {
 
-inline constexpr std::uint8_t record_version = 1;
+inline constexpr std::uint8_t record_version = 2;
+inline constexpr std::size_t record_strings = 7;
 inline constexpr std::size_t record_header = 40;
 
 inline std::uint32_t fnv1a(std::string_view bytes, std::uint32_t h = 2166136261u) noexcept {
@@ -66,9 +68,10 @@ inline void encode_record(const job_record& r, std::string& out) {
   put_le(out, static_cast<std::uint64_t>(to_ns(r.created)), 8);
   put_le(out, static_cast<std::uint64_t>(to_ns(r.expires)), 8);
   put_le(out, r.token, 8);
-  for (std::string_view s : {std::string_view{r.owner}, std::string_view{r.name}, std::string_view{r.flow},
-                             std::string_view{r.flow_detail}, std::string_view{r.store_signature},
-                             std::string_view{r.store_bytes}})
+  for (std::string_view s :
+       {std::string_view{r.owner}, std::string_view{r.owner_id}, std::string_view{r.name},
+        std::string_view{r.flow}, std::string_view{r.flow_detail}, std::string_view{r.store_signature},
+        std::string_view{r.store_bytes}})
     put_str(out, s);
   const std::uint32_t sum = record_checksum(out);
   for (int i = 0; i < 4; ++i) out[4 + i] = static_cast<char>((sum >> (8 * i)) & 0xff);
@@ -88,7 +91,8 @@ struct record_view {
 
 inline record_view view_record(const job_id& id, std::string_view rec) {
   auto bad = [&](const std::string& why) { return corrupt_job(id.str(), why); };
-  if (rec.size() < record_header + 6 * 4) throw bad("record of " + std::to_string(rec.size()) + " bytes is too short");
+  if (rec.size() < record_header + record_strings * 4)
+    throw bad("record of " + std::to_string(rec.size()) + " bytes is too short");
   if (static_cast<std::uint8_t>(rec[0]) != record_version)
     throw bad("unknown record version " + std::to_string(static_cast<unsigned char>(rec[0])));
   if (static_cast<std::uint32_t>(get_le(rec, 4, 4)) != record_checksum(rec)) throw bad("checksum mismatch");
@@ -114,7 +118,8 @@ inline job_record decode_record(const job_id& id, std::string_view rec) {
   r.expires = from_ns(v.expires_ns);
   r.token = v.token;
   std::size_t at = record_header;
-  for (std::string* field : {&r.owner, &r.name, &r.flow, &r.flow_detail, &r.store_signature, &r.store_bytes}) {
+  for (std::string* field :
+       {&r.owner, &r.owner_id, &r.name, &r.flow, &r.flow_detail, &r.store_signature, &r.store_bytes}) {
     if (rec.size() - at < 4) throw corrupt_job(id.str(), "record truncated");
     const std::size_t len = get_le(rec, at, 4);
     at += 4;
@@ -134,6 +139,22 @@ inline std::optional<job_id> id_from_key(std::string_view k) noexcept {
   std::array<std::uint8_t, job_id::size> b{};
   for (std::size_t i = 0; i < b.size(); ++i) b[i] = static_cast<std::uint8_t>(k[i]);
   return job_id{b};
+}
+
+// Expiry index key: the claim's expiry (ns since the epoch, sign bit flipped, big-endian, so that
+// LMDB's byte order is time order) followed by the order key (ties in job order).
+inline std::string expiry_key_bytes(std::int64_t expires_ns, std::string_view order_key) {
+  const std::uint64_t biased = static_cast<std::uint64_t>(expires_ns) ^ (std::uint64_t{1} << 63);
+  std::string k(8, '\0');
+  for (int i = 0; i < 8; ++i) k[i] = static_cast<char>((biased >> (8 * (7 - i))) & 0xff);
+  k.append(order_key);
+  return k;
+}
+inline std::int64_t expiry_of_key(std::string_view k) noexcept {
+  std::uint64_t biased = 0;
+  for (int i = 0; i < 8 && i < static_cast<int>(k.size()); ++i)
+    biased = (biased << 8) | static_cast<unsigned char>(k[static_cast<std::size_t>(i)]);
+  return static_cast<std::int64_t>(biased ^ (std::uint64_t{1} << 63));
 }
 
 // Order index key: rank (0 = VERY_HIGH) then sequence, big-endian so LMDB's byte order is ours.

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <set>
 #include <stop_token>
 #include <string>
@@ -344,4 +345,107 @@ BOARD_TEST("threads racing claim_next each get different jobs") {
   CHECK(total == jobs);
   CHECK(all.size() == jobs);
   CHECK(board.jobs(fk::only_unclaimed).empty());
+}
+
+BOARD_TEST("a huge ttl saturates at the clock's end instead of wrapping into the past") {
+  TestType fx;
+  auto& board = fx.board;
+  const fk::job_id a = board.post("a", checkout{}, fk::store<"order_id">(1));
+  const fk::job_id b = board.post("b", checkout{}, fk::store<"order_id">(2));
+  const fk::job_id c = board.post("c", checkout{}, fk::store<"order_id">(3));
+  const fk::job_time now = fk::job_clock::now();
+
+  const fk::claim ca = board.claim(a, "w", std::chrono::nanoseconds::max());
+  CHECK(ca.expires() == fk::job_time::max());
+  CHECK(board.get(a).state() == fk::job_state::claimed);
+  CHECK(board.get(a).expires() == fk::job_time::max());  // stored and read back unchanged
+  CHECK_THROWS_AS(board.claim(a, "v", 1h), fk::unclaimable_job);
+
+  fk::claim cb = board.claim(b, "w", std::chrono::hours::max());  // used to be "must be positive"
+  CHECK(cb.expires() == fk::job_time::max());
+  const auto next = board.claim_next("w", std::chrono::duration<double>{1e300});
+  REQUIRE(next);
+  CHECK(next->claim.job() == c);
+  CHECK(next->claim.expires() == fk::job_time::max());
+
+  board.extend(cb, 30s);
+  CHECK(cb.expires() > now);
+  CHECK(cb.expires() < fk::job_clock::now() + 31s);
+  board.extend(cb, std::chrono::hours::max());
+  CHECK(cb.expires() == fk::job_time::max());
+  board.extend(cb, std::chrono::nanoseconds::max());
+  CHECK(cb.expires() == fk::job_time::max());
+  CHECK(board.get(b).expires() == fk::job_time::max());
+
+  CHECK_THROWS_WITH(board.claim(c, "w", -std::chrono::hours::max()), Catch::Contains("must be positive"));
+  CHECK_THROWS_AS(board.claim(c, "w", std::chrono::duration<double>{std::nan("")}), std::invalid_argument);
+  CHECK_THROWS_AS(board.extend(cb, std::chrono::hours::min()), std::invalid_argument);
+  board.consume(ca);
+  board.consume(cb);
+}
+
+BOARD_TEST("claim_next skips held claims and takes expired ones in job order") {
+  TestType fx;
+  auto& board = fx.board;
+  const fk::job_id a = board.post("a", checkout{}, fk::store<"order_id">(1));
+  const fk::job_id b = board.post("b", checkout{}, fk::store<"order_id">(2));
+  const fk::job_id c = board.post("c", checkout{}, fk::store<"order_id">(3));
+  fk::claim ca = board.claim(a, "x", 1h);
+  board.claim(b, "y", 100ms);
+  board.claim(c, "x", 1h);
+  CHECK_FALSE(board.claim_next("z", 1h));
+
+  REQUIRE(board.wait(30s));  // b's claim expired
+  auto n = board.claim_next("z", 1h);
+  REQUIRE(n);
+  CHECK(n->claim.job() == b);
+  CHECK(n->claim.token() == 2);
+  CHECK_FALSE(board.claim_next("z", 1h));
+
+  // An expired claim earlier in job order comes before an unclaimed job posted later.
+  const fk::job_id e = board.post("e", checkout{}, fk::store<"order_id">(5));
+  const fk::claim ce = board.claim(e, "x", 1h);
+  board.extend(ca, 100ms);
+  REQUIRE(board.wait(30s));  // a's claim expired; e is still held
+  board.abandon(ce);
+  n = board.claim_next("z", 1h);
+  REQUIRE(n);
+  CHECK(n->claim.job() == a);
+  n = board.claim_next("z", 1h);
+  REQUIRE(n);
+  CHECK(n->claim.job() == e);
+  CHECK_FALSE(board.claim_next("z", 1h));
+
+  // Priority first, whatever is held.
+  board.post("g", checkout{}, fk::store<"order_id">(7));
+  const fk::job_id f = board.post("f", checkout{}, fk::store<"order_id">(6), fk::job_priority::high);
+  n = board.claim_next("z", 1h);
+  REQUIRE(n);
+  CHECK(n->claim.job() == f);
+}
+
+BOARD_TEST("with hundreds of claims held claim_next takes abandoned jobs in job order") {
+  TestType fx;
+  auto& board = fx.board;
+  std::vector<fk::job_id> ids;
+  for (int i = 0; i < 500; ++i)
+    ids.push_back(board.post(fk::test::numbered("j", i), checkout{}, fk::store<"order_id">(i)));
+  std::vector<fk::claim> held;
+  for (int i = 0; i < 400; ++i) {
+    auto n = board.claim_next("w", 1h);
+    REQUIRE(n);
+    CHECK(n->claim.job() == ids[static_cast<std::size_t>(i)]);
+    held.push_back(n->claim);
+  }
+  board.abandon(held[300]);
+  board.abandon(held[100]);
+  board.consume(held[0]);
+  board.trash(held[1], "no");
+  for (std::size_t want : {std::size_t{100}, std::size_t{300}, std::size_t{400}, std::size_t{401}}) {
+    auto n = board.claim_next("v", 1h);
+    REQUIRE(n);
+    CHECK(n->claim.job() == ids[want]);
+  }
+  CHECK(board.jobs(fk::only_unclaimed).size() == 98);
+  CHECK(board.jobs().size() == 498);
 }

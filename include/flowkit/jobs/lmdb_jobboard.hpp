@@ -12,13 +12,14 @@
 //   fk.file          "magic" = "flowkit", "format" = u32 (1): the file is flowkit's. An LMDB
 //                    environment without it that holds anything is someone else's: refused.
 //   fk.jobs          job id (16 bytes) -> record (jobs/record_codec.hpp)
-//   fk.jobs.order    rank (1 byte) + sequence (8 bytes, big-endian) -> job id: every job, in
-//                    listing order
-//   fk.jobs.ready    order key -> job id: the claimable jobs (never claimed, abandoned, or whose
-//                    claim expired and was seen to), in listing order
-//   fk.jobs.expiry   expiry (8 bytes, big-endian) + order key -> job id: the claimed jobs, by
-//                    claim expiry. Every job is in exactly one of ready and expiry; claim_next
-//                    moves the claims that expired into ready, then takes ready's first job.
+//   fk.jobs.index    three key spaces of job ids (record_codec.hpp), the order key being rank
+//                    (1 byte) + sequence (8 bytes, big-endian):
+//                    'o' + order key: every job, in listing order;
+//                    'r' + order key: the claimable jobs (never claimed, abandoned, or whose claim
+//                    expired and was seen to), in listing order;
+//                    'x' + expiry + order key: the claimed jobs, by claim expiry.
+//                    Every job is in exactly one of 'r' and 'x'; claim_next moves the claims
+//                    that expired from 'x' to 'r', then takes the first 'r'.
 //   fk.jobs.trash    job id -> trashed record with who, when and why
 //   fk.jobs.meta     "kind" = "flowkit.jobboard", "format" = u32 (2), "sequence" = u64 (last post)
 
@@ -211,7 +212,7 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
       detail::put_le(seq, r.sequence, 8);
       t.put(dbs_.meta, "sequence", seq);
       put_record(t, r, MDB_NOOVERWRITE);
-      t.put(dbs_.order, detail::order_key_bytes(r.priority, r.sequence), detail::id_key(r.id),
+      t.put(dbs_.index, detail::index_key(detail::index_all, r.priority, r.sequence), detail::id_key(r.id),
             MDB_NOOVERWRITE);
       index(t, r);
       events.push_back(detail::event(job_event_kind::posted, r));
@@ -228,13 +229,13 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
     std::vector<job> out = env_->read([&](const detail::lmdb_txn& t) {
       std::vector<job> js;
       const job_time now = job_clock::now();
-      detail::lmdb_cursor cur{t, dbs_.order};
-      for (auto kv = cur.first(); kv; kv = cur.next()) {
+      detail::lmdb_cursor cur{t, dbs_.index};
+      for (auto kv = cur.seek(all_prefix); kv && kv->first.starts_with(all_prefix); kv = cur.next()) {
         const auto id = detail::id_from_key(kv->second);
         if (!id) continue;
         try {
           const auto bytes = t.get(dbs_.jobs, detail::id_key(*id));
-          if (!bytes) throw corrupt_job(id->str(), "listed in the order index, missing from the jobs");
+          if (!bytes) throw corrupt_job(id->str(), "listed in the index, missing from the jobs");
           if (filter == only_unclaimed && detail::view_record(*id, *bytes).claimed_at(now)) continue;
           js.push_back(detail::job_access::make_job(detail::decode_record(*id, *bytes), now));
         } catch (const corrupt_job& e) {
@@ -307,7 +308,7 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
 
   // Claims the first claimable job in listing order, in one transaction; nullopt if none.
   // Corrupt records are skipped (and reported). Its cost does not grow with the claims held: the
-  // claims that expired since the last call are moved to fk.jobs.ready (each once), then the first
+  // claims that expired since the last call are moved to the claimable ones (each once), then the first
   // job there is taken.
   template <class Rep, class Period>
   std::optional<claimed_job> claim_next(std::string_view owner, std::chrono::duration<Rep, Period> ttl_in) {
@@ -322,13 +323,15 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
       std::optional<detail::job_record> pick;
       std::vector<detail::job_record> stale;  // in ready, yet claimed: put back in expiry
       {
-        detail::lmdb_cursor cur{t, dbs_.ready};
-        for (auto kv = cur.first(); kv && !pick; kv = cur.next()) {
+        detail::lmdb_cursor cur{t, dbs_.index};
+        for (auto kv = cur.seek(ready_prefix); kv && kv->first.starts_with(ready_prefix) && !pick;
+             kv = cur.next()) {
           const auto id = detail::id_from_key(kv->second);
           if (!id) continue;
           try {
             const auto bytes = t.get(dbs_.jobs, detail::id_key(*id));
-            if (!bytes) throw corrupt_job(id->str(), "listed in the ready index, missing from the jobs");
+            if (!bytes)
+              throw corrupt_job(id->str(), "listed as claimable in the index, missing from the jobs");
             detail::job_record r = detail::decode_record(*id, *bytes);
             if (r.claimed_at(now))
               stale.push_back(std::move(r));  // the wall clock stepped back past its expiry
@@ -442,14 +445,11 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
       const job_time now = job_clock::now();
       std::optional<job_time> next_expiry;
       const bool ready = env_->read([&](const detail::lmdb_txn& t) {
-        {
-          detail::lmdb_cursor cur{t, dbs_.ready};
-          for (auto kv = cur.first(); kv; kv = cur.next())
-            if (claimable(t, kv->second, now)) return true;
-        }
-        detail::lmdb_cursor cur{t, dbs_.expiry};
-        for (auto kv = cur.first(); kv; kv = cur.next()) {
-          const job_time e = detail::from_ns(detail::expiry_of_key(kv->first));
+        detail::lmdb_cursor cur{t, dbs_.index};
+        for (auto kv = cur.seek(ready_prefix); kv && kv->first.starts_with(ready_prefix); kv = cur.next())
+          if (claimable(t, kv->second, now)) return true;
+        for (auto kv = cur.seek(expiry_prefix); kv && kv->first.starts_with(expiry_prefix); kv = cur.next()) {
+          const job_time e = detail::from_ns(detail::expiry_of_index_key(kv->first));
           if (e > now) {
             next_expiry = e;
             return false;
@@ -496,8 +496,11 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
 
  private:
   struct databases {
-    MDB_dbi jobs{}, order{}, ready{}, expiry{}, trash{}, meta{};
+    MDB_dbi jobs{}, index{}, trash{}, meta{};
   };
+  static constexpr std::string_view all_prefix{&detail::index_all, 1};
+  static constexpr std::string_view ready_prefix{&detail::index_ready, 1};
+  static constexpr std::string_view expiry_prefix{&detail::index_expiry, 1};
 
   static std::string& buffer() {
     thread_local std::string buf;  // one record buffer per thread, reused by every encode
@@ -515,37 +518,41 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
   // old owner, so that the next claim can report whom it displaced). unindex removes a job from
   // wherever its record says it may be, so every change of a claim is unindex, change, index.
   void index(detail::lmdb_txn& t, const detail::job_record& r) {
-    const std::string order = detail::order_key_bytes(r.priority, r.sequence);
     if (r.owner.empty())
-      t.put(dbs_.ready, order, detail::id_key(r.id));
+      t.put(dbs_.index, detail::index_key(detail::index_ready, r.priority, r.sequence), detail::id_key(r.id));
     else
-      t.put(dbs_.expiry, detail::expiry_key_bytes(detail::to_ns(r.expires), order), detail::id_key(r.id));
+      t.put(dbs_.index, detail::expiry_index_key(detail::to_ns(r.expires), r.priority, r.sequence),
+            detail::id_key(r.id));
   }
   void unindex(detail::lmdb_txn& t, const detail::job_record& r) {
-    const std::string order = detail::order_key_bytes(r.priority, r.sequence);
-    t.del(dbs_.ready, order);
-    if (!r.owner.empty()) t.del(dbs_.expiry, detail::expiry_key_bytes(detail::to_ns(r.expires), order));
+    t.del(dbs_.index, detail::index_key(detail::index_ready, r.priority, r.sequence));
+    if (!r.owner.empty())
+      t.del(dbs_.index, detail::expiry_index_key(detail::to_ns(r.expires), r.priority, r.sequence));
   }
   void remove(detail::lmdb_txn& t, const detail::job_record& r) {
     unindex(t, r);
     t.del(dbs_.jobs, detail::id_key(r.id));
-    t.del(dbs_.order, detail::order_key_bytes(r.priority, r.sequence));
+    t.del(dbs_.index, detail::index_key(detail::index_all, r.priority, r.sequence));
   }
 
   // Moves the claims whose expiry has passed from expiry to ready: each claim once, so the cost is
   // paid by the expiries, not by every claim_next.
   void release_expired(detail::lmdb_txn& t, job_time now) {
-    std::vector<std::pair<std::string, std::string>> expired;  // expiry key, job id
+    std::vector<std::pair<std::string, std::string>> expired;  // 'x' key, job id
     {
-      detail::lmdb_cursor cur{t, dbs_.expiry};
-      for (auto kv = cur.first(); kv; kv = cur.next()) {
-        if (detail::from_ns(detail::expiry_of_key(kv->first)) > now) break;
+      detail::lmdb_cursor cur{t, dbs_.index};
+      for (auto kv = cur.seek(expiry_prefix); kv && kv->first.starts_with(expiry_prefix); kv = cur.next()) {
+        if (detail::from_ns(detail::expiry_of_index_key(kv->first)) > now) break;
         expired.emplace_back(kv->first, kv->second);
       }
     }
     for (const auto& [key, id] : expired) {
-      t.del(dbs_.expiry, key);
-      if (key.size() == 8 + 9) t.put(dbs_.ready, std::string_view{key}.substr(8), id);
+      t.del(dbs_.index, key);
+      if (key.size() == detail::expiry_index_key_size) {
+        std::string ready{detail::index_ready};
+        ready.append(key, key.size() - 9, 9);
+        t.put(dbs_.index, ready, id);
+      }
     }
   }
 
@@ -688,9 +695,7 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
         t.put(file, "format", f);
       }
       d.jobs = open("fk.jobs");
-      d.order = open("fk.jobs.order");
-      d.ready = open("fk.jobs.ready");
-      d.expiry = open("fk.jobs.expiry");
+      d.index = open("fk.jobs.index");
       d.trash = open("fk.jobs.trash");
       if (!has_board) {
         d.meta = open("fk.jobs.meta");

@@ -141,22 +141,6 @@ inline std::optional<job_id> id_from_key(std::string_view k) noexcept {
   return job_id{b};
 }
 
-// Expiry index key: the claim's expiry (ns since the epoch, sign bit flipped, big-endian, so that
-// LMDB's byte order is time order) followed by the order key (ties in job order).
-inline std::string expiry_key_bytes(std::int64_t expires_ns, std::string_view order_key) {
-  const std::uint64_t biased = static_cast<std::uint64_t>(expires_ns) ^ (std::uint64_t{1} << 63);
-  std::string k(8, '\0');
-  for (int i = 0; i < 8; ++i) k[i] = static_cast<char>((biased >> (8 * (7 - i))) & 0xff);
-  k.append(order_key);
-  return k;
-}
-inline std::int64_t expiry_of_key(std::string_view k) noexcept {
-  std::uint64_t biased = 0;
-  for (int i = 0; i < 8 && i < static_cast<int>(k.size()); ++i)
-    biased = (biased << 8) | static_cast<unsigned char>(k[static_cast<std::size_t>(i)]);
-  return static_cast<std::int64_t>(biased ^ (std::uint64_t{1} << 63));
-}
-
 // Order index key: rank (0 = VERY_HIGH) then sequence, big-endian so LMDB's byte order is ours.
 inline std::string order_key_bytes(job_priority p, std::uint64_t sequence) {
   std::string k(9, '\0');
@@ -164,5 +148,37 @@ inline std::string order_key_bytes(job_priority p, std::uint64_t sequence) {
   for (int i = 0; i < 8; ++i) k[1 + i] = static_cast<char>((sequence >> (8 * (7 - i))) & 0xff);
   return k;
 }
+
+// The board's index database, fk.jobs.index: three key spaces in one B-tree, because every tree a
+// transaction changes costs page writes at commit, and a claim changes two of the spaces.
+//   'o' + order key -> job id   every job, in listing order
+//   'r' + order key -> job id   the claimable jobs, in listing order
+//   'x' + expiry + order key -> job id   the claimed jobs by expiry: ns since the epoch with the
+//                              sign bit flipped, big-endian, so that LMDB's byte order is time order
+inline constexpr char index_all = 'o';
+inline constexpr char index_ready = 'r';
+inline constexpr char index_expiry = 'x';
+
+inline std::string index_key(char space, job_priority p, std::uint64_t sequence) {
+  std::string k(1, space);
+  k += order_key_bytes(p, sequence);
+  return k;
+}
+inline std::string expiry_index_key(std::int64_t expires_ns, job_priority p, std::uint64_t sequence) {
+  const std::uint64_t biased = static_cast<std::uint64_t>(expires_ns) ^ (std::uint64_t{1} << 63);
+  std::string k(9, index_expiry);
+  for (int i = 0; i < 8; ++i)
+    k[static_cast<std::size_t>(1 + i)] = static_cast<char>((biased >> (8 * (7 - i))) & 0xff);
+  k += order_key_bytes(p, sequence);
+  return k;
+}
+// The expiry in an 'x' key (18 bytes); the order key is its last 9 bytes.
+inline std::int64_t expiry_of_index_key(std::string_view k) noexcept {
+  std::uint64_t biased = 0;
+  for (std::size_t i = 1; i < 9 && i < k.size(); ++i)
+    biased = (biased << 8) | static_cast<unsigned char>(k[i]);
+  return static_cast<std::int64_t>(biased ^ (std::uint64_t{1} << 63));
+}
+inline constexpr std::size_t expiry_index_key_size = 1 + 8 + 9;
 
 }  // namespace flowkit::detail

@@ -33,6 +33,7 @@ class memory_jobboard : public detail::board_front<memory_jobboard> {
       std::lock_guard lk{mu_};
       r.sequence = ++sequence_;
       order_.emplace(detail::order_of(r), r.id);
+      index_locked(r);
       events.push_back(detail::event(job_event_kind::posted, r));
       jobs_.emplace(r.id, std::move(r));
     }
@@ -92,9 +93,19 @@ class memory_jobboard : public detail::board_front<memory_jobboard> {
     {
       std::lock_guard lk{mu_};
       const job_time now = job_clock::now();
-      for (const auto& [key, id] : order_) {
-        detail::job_record& r = jobs_.at(id);
-        if (r.claimed_at(now)) continue;
+      // As on the LMDB board: claims that expired move to ready_, then ready_'s first job is
+      // the first claimable one; the cost does not grow with the claims held.
+      while (!expiring_.empty() && expiring_.begin()->first.first <= now) {
+        ready_.emplace(expiring_.begin()->first.second, expiring_.begin()->second);
+        expiring_.erase(expiring_.begin());
+      }
+      while (!ready_.empty()) {
+        detail::job_record& r = jobs_.at(ready_.begin()->second);
+        if (r.claimed_at(now)) {  // the wall clock stepped back past its expiry: claimed again
+          unindex_locked(r);
+          index_locked(r);
+          continue;
+        }
         claim_locked(r, owner, ttl, events);
         out = claimed_job{detail::job_access::make_claim(r), detail::job_access::make_job(r, now)};
         break;
@@ -108,7 +119,9 @@ class memory_jobboard : public detail::board_front<memory_jobboard> {
   void extend(flowkit::claim& c, std::chrono::duration<Rep, Period> ttl_in) {
     const job_clock::duration ttl = detail::check_ttl(ttl_in);
     owned(c, [&](detail::job_record& r, job_time now, std::vector<job_event>&) {
+      unindex_locked(r);
       r.expires = detail::expiry_after(now, ttl);
+      index_locked(r);
       detail::job_access::set_expiry(c, r.expires);
     });
   }
@@ -116,8 +129,11 @@ class memory_jobboard : public detail::board_front<memory_jobboard> {
   void abandon(const flowkit::claim& c) {
     owned(c, [&](detail::job_record& r, job_time, std::vector<job_event>& events) {
       events.push_back(detail::event(job_event_kind::abandoned, r));
+      unindex_locked(r);
       r.owner.clear();
+      r.owner_id.clear();
       r.expires = {};
+      index_locked(r);
     });
     cv_.notify_all();
   }
@@ -180,8 +196,16 @@ class memory_jobboard : public detail::board_front<memory_jobboard> {
                     std::vector<job_event>& events) {
     std::string displaced;
     const auto old_token = r.token;
-    if (detail::apply_claim(r, owner, detail::process_identity(), job_clock::now(), ttl, &displaced) ==
-        detail::claim_outcome::new_claim) {
+    unindex_locked(r);
+    detail::claim_outcome outcome{};
+    try {
+      outcome = detail::apply_claim(r, owner, detail::process_identity(), job_clock::now(), ttl, &displaced);
+    } catch (...) {
+      index_locked(r);  // refused: r is unchanged, and goes back where it was
+      throw;
+    }
+    index_locked(r);
+    if (outcome == detail::claim_outcome::new_claim) {
       if (!displaced.empty())
         events.push_back(job_event{job_event_kind::claim_lost, r.id, displaced, old_token,
                                    "expired; taken by '" + r.owner + "'"});
@@ -189,8 +213,22 @@ class memory_jobboard : public detail::board_front<memory_jobboard> {
     }
   }
 
+  // Claimable jobs in ready_ (job order), claimed ones in expiring_ (expiry, then job order), as
+  // the LMDB board's index; a claim that expired stays in expiring_ until claim_next moves it.
+  void index_locked(const detail::job_record& r) {
+    if (r.owner.empty())
+      ready_.emplace(detail::order_of(r), r.id);
+    else
+      expiring_.emplace(std::pair{r.expires, detail::order_of(r)}, r.id);
+  }
+  void unindex_locked(const detail::job_record& r) {
+    ready_.erase(detail::order_of(r));
+    if (!r.owner.empty()) expiring_.erase(std::pair{r.expires, detail::order_of(r)});
+  }
+
   void erase_locked(const detail::job_record& r) {
     const job_id id = r.id;  // r dies in the erase: callers touch it no more
+    unindex_locked(r);
     order_.erase(detail::order_of(r));
     jobs_.erase(id);
   }
@@ -219,6 +257,8 @@ class memory_jobboard : public detail::board_front<memory_jobboard> {
   std::condition_variable_any cv_;
   std::map<job_id, detail::job_record> jobs_;
   std::map<detail::order_key, job_id> order_;
+  std::map<detail::order_key, job_id> ready_;
+  std::map<std::pair<job_time, detail::order_key>, job_id> expiring_;
   std::vector<trashed_job> trash_;
   std::uint64_t sequence_ = 0;
   std::uint64_t changes_ = 0;

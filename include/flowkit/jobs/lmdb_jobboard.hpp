@@ -12,14 +12,13 @@
 //   fk.file          "magic" = "flowkit", "format" = u32 (1): the file is flowkit's. An LMDB
 //                    environment without it that holds anything is someone else's: refused.
 //   fk.jobs          job id (16 bytes) -> record (jobs/record_codec.hpp)
-//   fk.jobs.index    three key spaces of job ids (record_codec.hpp), the order key being rank
+//   fk.jobs.index    two key spaces of job ids (record_codec.hpp), the order key being rank
 //                    (1 byte) + sequence (8 bytes, big-endian):
-//                    'o' + order key: every job, in listing order;
 //                    'r' + order key: the claimable jobs (never claimed, abandoned, or whose claim
 //                    expired and was seen to), in listing order;
 //                    'x' + expiry + order key: the claimed jobs, by claim expiry.
-//                    Every job is in exactly one of 'r' and 'x'; claim_next moves the claims
-//                    that expired from 'x' to 'r', then takes the first 'r'.
+//                    Every job is in exactly one of them; claim_next moves the claims that expired
+//                    from 'x' to 'r', then takes the first 'r'; a listing merges both by order key.
 //   fk.jobs.trash    job id -> trashed record with who, when and why
 //   fk.jobs.meta     "kind" = "flowkit.jobboard", "format" = u32 (2), "sequence" = u64 (last post)
 
@@ -212,8 +211,6 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
       detail::put_le(seq, r.sequence, 8);
       t.put(dbs_.meta, "sequence", seq);
       put_record(t, r, MDB_NOOVERWRITE);
-      t.put(dbs_.index, detail::index_key(detail::index_all, r.priority, r.sequence), detail::id_key(r.id),
-            MDB_NOOVERWRITE);
       index(t, r);
       events.push_back(detail::event(job_event_kind::posted, r));
     });
@@ -229,9 +226,19 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
     std::vector<job> out = env_->read([&](const detail::lmdb_txn& t) {
       std::vector<job> js;
       const job_time now = job_clock::now();
-      detail::lmdb_cursor cur{t, dbs_.index};
-      for (auto kv = cur.seek(all_prefix); kv && kv->first.starts_with(all_prefix); kv = cur.next()) {
-        const auto id = detail::id_from_key(kv->second);
+      // Every job is claimable ('r', in job order) or claimed ('x', by expiry): both key spaces,
+      // sorted by the order key that ends every index key.
+      std::vector<std::pair<std::string_view, std::string_view>> order;  // order key, job id
+      {
+        detail::lmdb_cursor cur{t, dbs_.index};
+        for (const std::string_view prefix : {ready_prefix, expiry_prefix})
+          for (auto kv = cur.seek(prefix); kv && kv->first.starts_with(prefix); kv = cur.next())
+            if (kv->first.size() >= detail::order_key_size)
+              order.emplace_back(kv->first.substr(kv->first.size() - detail::order_key_size), kv->second);
+      }
+      std::sort(order.begin(), order.end());
+      for (const auto& [key, id_bytes] : order) {
+        const auto id = detail::id_from_key(id_bytes);
         if (!id) continue;
         try {
           const auto bytes = t.get(dbs_.jobs, detail::id_key(*id));
@@ -308,8 +315,8 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
 
   // Claims the first claimable job in listing order, in one transaction; nullopt if none.
   // Corrupt records are skipped (and reported). Its cost does not grow with the claims held: the
-  // claims that expired since the last call are moved to the claimable ones (each once), then the first
-  // job there is taken.
+  // claims that expired since the last call are moved to the claimable ones (each once), then the
+  // first claimable job is taken.
   template <class Rep, class Period>
   std::optional<claimed_job> claim_next(std::string_view owner, std::chrono::duration<Rep, Period> ttl_in) {
     detail::check_owner_name(owner);
@@ -498,7 +505,6 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
   struct databases {
     MDB_dbi jobs{}, index{}, trash{}, meta{};
   };
-  static constexpr std::string_view all_prefix{&detail::index_all, 1};
   static constexpr std::string_view ready_prefix{&detail::index_ready, 1};
   static constexpr std::string_view expiry_prefix{&detail::index_expiry, 1};
 
@@ -532,7 +538,6 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
   void remove(detail::lmdb_txn& t, const detail::job_record& r) {
     unindex(t, r);
     t.del(dbs_.jobs, detail::id_key(r.id));
-    t.del(dbs_.index, detail::index_key(detail::index_all, r.priority, r.sequence));
   }
 
   // Moves the claims whose expiry has passed from expiry to ready: each claim once, so the cost is

@@ -149,13 +149,13 @@ inline std::string order_key_bytes(job_priority p, std::uint64_t sequence) {
   return k;
 }
 
-// The board's index database, fk.jobs.index: three key spaces in one B-tree, because every tree a
-// transaction changes costs page writes at commit, and a claim changes two of the spaces.
-//   'o' + order key -> job id   every job, in listing order
+// The board's index database, fk.jobs.index: two key spaces in one B-tree (every tree a
+// transaction changes costs page writes at its commit, and a claim changes both spaces). Every
+// job is in exactly one of them; every key ends with the job's order key.
 //   'r' + order key -> job id   the claimable jobs, in listing order
 //   'x' + expiry + order key -> job id   the claimed jobs by expiry: ns since the epoch with the
 //                              sign bit flipped, big-endian, so that LMDB's byte order is time order
-inline constexpr char index_all = 'o';
+inline constexpr std::size_t order_key_size = 9;
 inline constexpr char index_ready = 'r';
 inline constexpr char index_expiry = 'x';
 

@@ -328,7 +328,7 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
       const job_time now = job_clock::now();
       release_expired(t, now);
       std::optional<detail::job_record> pick;
-      std::vector<detail::job_record> stale;  // in ready, yet claimed: put back in expiry
+      std::vector<detail::job_record> stale;  // in 'r', yet claimed: put back in 'x'
       {
         detail::lmdb_cursor cur{t, dbs_.index};
         for (auto kv = cur.seek(ready_prefix); kv && kv->first.starts_with(ready_prefix) && !pick;
@@ -519,10 +519,10 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
     t.put(dbs_.jobs, detail::id_key(r.id), buf, flags);
   }
 
-  // The claim indexes. A job without an owner is in ready; a claimed one in expiry under its
-  // expiry, until claim_next finds that expiry passed and moves it to ready (its record keeps the
-  // old owner, so that the next claim can report whom it displaced). unindex removes a job from
-  // wherever its record says it may be, so every change of a claim is unindex, change, index.
+  // The claim index. A job without an owner is in 'r'; a claimed one in 'x' under its expiry,
+  // until claim_next finds that expiry passed and moves it to 'r' (its record keeps the old owner,
+  // so that the next claim can report whom it displaced). unindex removes a job from wherever its
+  // record says it may be, so every change of a claim is unindex, change, index.
   void index(detail::lmdb_txn& t, const detail::job_record& r) {
     if (r.owner.empty())
       t.put(dbs_.index, detail::index_key(detail::index_ready, r.priority, r.sequence), detail::id_key(r.id));
@@ -540,8 +540,8 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
     t.del(dbs_.jobs, detail::id_key(r.id));
   }
 
-  // Moves the claims whose expiry has passed from expiry to ready: each claim once, so the cost is
-  // paid by the expiries, not by every claim_next.
+  // Moves the claims whose expiry has passed from 'x' to 'r': each claim once, so the cost is paid
+  // by the expiries, not by every claim_next.
   void release_expired(detail::lmdb_txn& t, job_time now) {
     std::vector<std::pair<std::string, std::string>> expired;  // 'x' key, job id
     {
@@ -555,7 +555,7 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
       t.del(dbs_.index, key);
       if (key.size() == detail::expiry_index_key_size) {
         std::string ready{detail::index_ready};
-        ready.append(key, key.size() - 9, 9);
+        ready.append(key, key.size() - detail::order_key_size, detail::order_key_size);
         t.put(dbs_.index, ready, id);
       }
     }

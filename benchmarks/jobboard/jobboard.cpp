@@ -1,6 +1,6 @@
 // Jobboard throughput: posts per second; claim+consume per second uncontended and with 4
-// processes contending; for each durability mode. Rates are per wall-clock second (real time):
-// what an fsync costs is waiting, not CPU. Boards live in fresh directories under
+// processes contending; for each durability mode; claim_next with many claims held. Rates are per wall-clock
+// second (real time): what an fsync costs is waiting, not CPU. Boards live in fresh directories under
 // $FLOWKIT_BENCH_DIR (default: the system temp directory), which decides what an fsync costs.
 
 #include <flowkit/lmdb.hpp>
@@ -31,7 +31,8 @@ class scratch_dir {
  public:
   scratch_dir() {
     const char* base = std::getenv("FLOWKIT_BENCH_DIR");
-    std::string tmpl = ((base ? fs::path{base} : fs::temp_directory_path()) / "flowkit-bench-XXXXXX").string();
+    std::string tmpl =
+        ((base ? fs::path{base} : fs::temp_directory_path()) / "flowkit-bench-XXXXXX").string();
     if (!::mkdtemp(tmpl.data())) throw std::system_error(errno, std::generic_category(), "mkdtemp");
     path_ = tmpl;
   }
@@ -48,20 +49,26 @@ class scratch_dir {
 fk::durability mode(const benchmark::State& state) { return static_cast<fk::durability>(state.range(0)); }
 
 // Jobs posted (untimed) per refill: small when every post pays an fsync.
-int refill(const benchmark::State& state) { return mode(state) == fk::durability::process_crash_safe ? 1000 : 100; }
+int refill(const benchmark::State& state) {
+  return mode(state) == fk::durability::process_crash_safe ? 1000 : 100;
+}
 
 const char* mode_name(fk::durability d) {
   switch (d) {
-    case fk::durability::power_loss_safe: return "fsync";
-    case fk::durability::no_meta_sync: return "nometasync";
-    case fk::durability::process_crash_safe: return "nosync";
+    case fk::durability::power_loss_safe:
+      return "fsync";
+    case fk::durability::no_meta_sync:
+      return "nometasync";
+    case fk::durability::process_crash_safe:
+      return "nosync";
   }
   return "?";
 }
 
 void post_some(fk::lmdb_jobboard& board, int n, std::vector<fk::job_id>* ids = nullptr) {
   for (int i = 0; i < n; ++i) {
-    const fk::job_id id = board.post("order", checkout{}, fk::store<"order_id", "customer">(i, std::string{"acme"}));
+    const fk::job_id id =
+        board.post("order", checkout{}, fk::store<"order_id", "customer">(i, std::string{"acme"}));
     if (ids) ids->push_back(id);
   }
 }
@@ -71,7 +78,8 @@ void BM_post(benchmark::State& state) {
   fk::lmdb_jobboard board{dir.board(), {.durability = mode(state)}};
   int i = 0;
   for (auto _ : state)
-    benchmark::DoNotOptimize(board.post("order", checkout{}, fk::store<"order_id", "customer">(++i, std::string{"acme"})));
+    benchmark::DoNotOptimize(
+        board.post("order", checkout{}, fk::store<"order_id", "customer">(++i, std::string{"acme"})));
   state.SetItemsProcessed(state.iterations());
   state.SetLabel(mode_name(mode(state)));
 }
@@ -115,6 +123,33 @@ void BM_claim_next_consume(benchmark::State& state) {
   state.SetLabel(mode_name(mode(state)));
 }
 
+// claim_next + consume while `held` jobs, ahead of the claimable ones in job order, are claimed
+// by another owner: a busy board. The cost should not grow with held (format 1 scanned and
+// decoded every held claim inside the write transaction). The held claims are made with claim(id)
+// so that setting up 20,000 costs the same with either layout. `backlog` unclaimed jobs are posted
+// first: held:0/backlog:20000 is a board of the same size with no claims held, the control for
+// what a bigger B-tree costs by itself.
+void BM_claim_next_held(benchmark::State& state) {
+  scratch_dir dir;
+  fk::lmdb_jobboard board{dir.board(), {.durability = fk::durability::process_crash_safe}};
+  post_some(board, static_cast<int>(state.range(1)));
+  std::vector<fk::job_id> ids;
+  post_some(board, static_cast<int>(state.range(0)), &ids);
+  for (const fk::job_id& id : ids) board.claim(id, "holder", 1h);
+  for (auto _ : state) {
+    auto c = board.claim_next("worker", 30s);
+    if (!c) {
+      state.PauseTiming();
+      post_some(board, 1000);
+      state.ResumeTiming();
+      c = board.claim_next("worker", 30s);
+    }
+    board.consume(c->claim);
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.SetLabel("nosync");
+}
+
 // 4 processes claim_next + consume until the board is empty; the time is from "go" until the
 // last one finishes. range(1) jobs per iteration.
 void BM_claim_consume_4_processes(benchmark::State& state) {
@@ -137,7 +172,8 @@ void BM_claim_consume_4_processes(benchmark::State& state) {
           fk::lmdb_jobboard board{dir.board(), {.durability = static_cast<fk::durability>(state.range(0))}};
           char c = 'r';
           if (::write(ready[1], &c, 1) != 1 || ::read(go[0], &c, 1) != 1) ::_exit(2);
-          const std::string me = "worker-" + std::to_string(p);
+          std::string me = "worker-";
+          me += std::to_string(p);
           while (auto cl = board.claim_next(me, 30s)) board.consume(cl->claim);
         } catch (...) {
           rc = 1;
@@ -172,8 +208,21 @@ constexpr int nosync_mode = static_cast<int>(fk::durability::process_crash_safe)
 }  // namespace
 
 BENCHMARK(BM_post)->UseRealTime()->ArgName("mode")->Arg(nosync_mode)->Arg(nometa_mode)->Arg(fsync_mode);
-BENCHMARK(BM_claim_consume)->UseRealTime()->ArgName("mode")->Arg(nosync_mode)->Arg(nometa_mode)->Arg(fsync_mode);
+BENCHMARK(BM_claim_consume)
+    ->UseRealTime()
+    ->ArgName("mode")
+    ->Arg(nosync_mode)
+    ->Arg(nometa_mode)
+    ->Arg(fsync_mode);
 BENCHMARK(BM_claim_next_consume)->UseRealTime()->ArgName("mode")->Arg(nosync_mode)->Arg(fsync_mode);
+BENCHMARK(BM_claim_next_held)
+    ->UseRealTime()
+    ->ArgNames({"held", "backlog"})
+    ->Args({0, 0})
+    ->Args({500, 0})
+    ->Args({5000, 0})
+    ->Args({20000, 0})
+    ->Args({0, 20000});
 BENCHMARK(BM_claim_consume_4_processes)
     ->ArgNames({"mode", "jobs"})
     ->Args({nosync_mode, 20000})

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <set>
 #include <stop_token>
 #include <string>
@@ -37,7 +38,8 @@ struct lmdb_board {
 
 struct lmdb_fast_board {
   fk::test::temp_dir dir;
-  fk::lmdb_jobboard board{dir / "board.fkb", {.durability = fk::durability::process_crash_safe, .single_file = true}};
+  fk::lmdb_jobboard board{dir / "board.fkb",
+                          {.durability = fk::durability::process_crash_safe, .single_file = true}};
 };
 
 static_assert(fk::jobboard<fk::memory_jobboard>);
@@ -48,7 +50,9 @@ struct recorder {
   std::vector<std::string> seen;
   template <class Board>
   explicit recorder(Board& b) {
-    b.listen([this](const fk::job_event& e) { seen.push_back(std::string{fk::to_string(e.kind)} + ":" + e.owner); });
+    b.listen([this](const fk::job_event& e) {
+      seen.push_back(std::string{fk::to_string(e.kind)} + ":" + e.owner);
+    });
   }
 };
 
@@ -85,7 +89,8 @@ BOARD_TEST("a posted job keeps its name, flow, typed store and flow detail") {
   CHECK_THROWS_AS(j.store<other>(), fk::store_type_mismatch);
 
   const auto multi = fk::store<"a", "b">(7, std::string{"seven"});
-  const fk::job_id id2 = board.post("by name", "refund", multi, fk::post_options{fk::job_priority::low, "detail-9"});
+  const fk::job_id id2 =
+      board.post("by name", "refund", multi, fk::post_options{fk::job_priority::low, "detail-9"});
   const fk::job j2 = board.get(id2);
   CHECK(j2.flow() == "refund");
   CHECK(j2.flow_detail() == "detail-9");
@@ -114,7 +119,8 @@ BOARD_TEST("jobs are listed higher priority first then oldest first") {
   // only_unclaimed leaves out live claims, keeps the order.
   const fk::job n1 = board.jobs()[3];
   board.claim(n1.id(), "w", 1h);
-  CHECK(names_of(board.jobs(fk::only_unclaimed)) == std::vector<std::string>{"vh1", "vh2", "h1", "n2", "l1", "vl1"});
+  CHECK(names_of(board.jobs(fk::only_unclaimed)) ==
+        std::vector<std::string>{"vh1", "vh2", "h1", "n2", "l1", "vl1"});
   CHECK(names_of(board.jobs(fk::all_jobs)) == all);
   CHECK(board.jobs()[3].state() == fk::job_state::claimed);
 
@@ -321,12 +327,12 @@ BOARD_TEST("threads racing claim_next each get different jobs") {
   TestType fx;
   auto& board = fx.board;
   constexpr int jobs = 200, threads = 4;
-  for (int i = 0; i < jobs; ++i) board.post("j" + std::to_string(i), checkout{}, fk::store<"order_id">(i));
+  for (int i = 0; i < jobs; ++i) board.post(fk::test::numbered("j", i), checkout{}, fk::store<"order_id">(i));
   std::vector<std::vector<fk::job_id>> got(threads);
   std::vector<std::thread> ts;
   for (int t = 0; t < threads; ++t)
     ts.emplace_back([&, t] {
-      const std::string me = "t" + std::to_string(t);
+      const std::string me = fk::test::numbered("t", t);
       while (auto c = board.claim_next(me, 1h)) got[t].push_back(c->claim.job());
     });
   for (auto& t : ts) t.join();
@@ -339,4 +345,106 @@ BOARD_TEST("threads racing claim_next each get different jobs") {
   CHECK(total == jobs);
   CHECK(all.size() == jobs);
   CHECK(board.jobs(fk::only_unclaimed).empty());
+}
+
+BOARD_TEST("a huge ttl saturates at the clock's end instead of wrapping into the past") {
+  TestType fx;
+  auto& board = fx.board;
+  const fk::job_id a = board.post("a", checkout{}, fk::store<"order_id">(1));
+  const fk::job_id b = board.post("b", checkout{}, fk::store<"order_id">(2));
+  const fk::job_id c = board.post("c", checkout{}, fk::store<"order_id">(3));
+  const fk::job_time now = fk::job_clock::now();
+
+  const fk::claim ca = board.claim(a, "w", std::chrono::nanoseconds::max());
+  CHECK(ca.expires() == fk::job_time::max());
+  CHECK(board.get(a).state() == fk::job_state::claimed);
+  CHECK(board.get(a).expires() == fk::job_time::max());  // stored and read back unchanged
+  CHECK_THROWS_AS(board.claim(a, "v", 1h), fk::unclaimable_job);
+
+  fk::claim cb = board.claim(b, "w", std::chrono::hours::max());  // used to be "must be positive"
+  CHECK(cb.expires() == fk::job_time::max());
+  const auto next = board.claim_next("w", std::chrono::duration<double>{1e300});
+  REQUIRE(next);
+  CHECK(next->claim.job() == c);
+  CHECK(next->claim.expires() == fk::job_time::max());
+
+  board.extend(cb, 30s);
+  CHECK(cb.expires() > now);
+  CHECK(cb.expires() < fk::job_clock::now() + 31s);
+  board.extend(cb, std::chrono::hours::max());
+  CHECK(cb.expires() == fk::job_time::max());
+  board.extend(cb, std::chrono::nanoseconds::max());
+  CHECK(cb.expires() == fk::job_time::max());
+  CHECK(board.get(b).expires() == fk::job_time::max());
+
+  CHECK_THROWS_WITH(board.claim(c, "w", -std::chrono::hours::max()), Catch::Contains("must be positive"));
+  CHECK_THROWS_AS(board.claim(c, "w", std::chrono::duration<double>{std::nan("")}), std::invalid_argument);
+  CHECK_THROWS_AS(board.extend(cb, std::chrono::hours::min()), std::invalid_argument);
+  board.consume(ca);
+  board.consume(cb);
+}
+
+BOARD_TEST("claim_next skips held claims and takes expired ones in job order") {
+  TestType fx;
+  auto& board = fx.board;
+  const fk::job_id a = board.post("a", checkout{}, fk::store<"order_id">(1));
+  const fk::job_id b = board.post("b", checkout{}, fk::store<"order_id">(2));
+  const fk::job_id c = board.post("c", checkout{}, fk::store<"order_id">(3));
+  fk::claim ca = board.claim(a, "x", 1h);
+  board.claim(c, "x", 1h);
+  board.claim(b, "y", 100ms);  // last: it may expire at any time from here on
+
+  REQUIRE(board.wait(30s));  // b's claim expired
+  auto n = board.claim_next("z", 1h);
+  REQUIRE(n);
+  CHECK(n->claim.job() == b);
+  CHECK(n->claim.token() == 2);
+  CHECK_FALSE(board.claim_next("z", 1h));
+
+  // An expired claim earlier in job order comes before an unclaimed job posted later.
+  const fk::job_id e = board.post("e", checkout{}, fk::store<"order_id">(5));
+  const fk::claim ce = board.claim(e, "x", 1h);
+  board.extend(ca, 100ms);
+  REQUIRE(board.wait(30s));  // a's claim expired; e is still held
+  board.abandon(ce);
+  n = board.claim_next("z", 1h);
+  REQUIRE(n);
+  CHECK(n->claim.job() == a);
+  n = board.claim_next("z", 1h);
+  REQUIRE(n);
+  CHECK(n->claim.job() == e);
+  CHECK_FALSE(board.claim_next("z", 1h));
+
+  // Priority first, whatever is held.
+  board.post("g", checkout{}, fk::store<"order_id">(7));
+  const fk::job_id f = board.post("f", checkout{}, fk::store<"order_id">(6), fk::job_priority::high);
+  n = board.claim_next("z", 1h);
+  REQUIRE(n);
+  CHECK(n->claim.job() == f);
+}
+
+BOARD_TEST("with hundreds of claims held claim_next takes abandoned jobs in job order") {
+  TestType fx;
+  auto& board = fx.board;
+  std::vector<fk::job_id> ids;
+  for (int i = 0; i < 500; ++i)
+    ids.push_back(board.post(fk::test::numbered("j", i), checkout{}, fk::store<"order_id">(i)));
+  std::vector<fk::claim> held;
+  for (int i = 0; i < 400; ++i) {
+    auto n = board.claim_next("w", 1h);
+    REQUIRE(n);
+    CHECK(n->claim.job() == ids[static_cast<std::size_t>(i)]);
+    held.push_back(n->claim);
+  }
+  board.abandon(held[300]);
+  board.abandon(held[100]);
+  board.consume(held[0]);
+  board.trash(held[1], "no");
+  for (std::size_t want : {std::size_t{100}, std::size_t{300}, std::size_t{400}, std::size_t{401}}) {
+    auto n = board.claim_next("v", 1h);
+    REQUIRE(n);
+    CHECK(n->claim.job() == ids[want]);
+  }
+  CHECK(board.jobs(fk::only_unclaimed).size() == 98);
+  CHECK(board.jobs().size() == 498);
 }

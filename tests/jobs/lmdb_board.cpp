@@ -140,22 +140,25 @@ TEST_CASE("a path that is not a board is refused and left as it was", "[jobboard
   }
 }
 
-TEST_CASE("a board of a newer format is refused and left as it was", "[jobboard]") {
+TEST_CASE("a board of a newer or an older format is refused and left as it was", "[jobboard]") {
   fk::test::temp_dir dir;
-  fk::job_id id;
+  const std::uint32_t other = GENERATE(3u, 1u);  // newer, and format 1 (before the claim index)
   {
     fk::lmdb_jobboard board{dir / "board"};
-    id = board.post("j", checkout{}, fk::store<"order_id">(1));
-    poke(board, "fk.jobs.meta", "format", std::string{"\x02\x00\x00\x00", 4});
+    board.post("j", checkout{}, fk::store<"order_id">(1));
+    std::string f(4, '\0');
+    f[0] = static_cast<char>(other);
+    poke(board, "fk.jobs.meta", "format", f);
   }
   const std::string before = slurp(dir / "board" / "data.mdb");
   try {
     fk::lmdb_jobboard board{dir / "board"};
-    FAIL("opened a board of a newer format");
+    FAIL("opened a board of format " << other);
   } catch (const fk::incompatible_board_format& e) {
-    CHECK(e.found() == 2);
-    CHECK(e.supported() == 1);
+    CHECK(e.found() == other);
+    CHECK(e.supported() == 2);
     CHECK_THAT(e.what(), Catch::Contains((dir / "board").string()));
+    CHECK_THAT(e.what(), Catch::Contains("format " + std::to_string(other)));
   }
   CHECK(slurp(dir / "board" / "data.mdb") == before);
 }
@@ -212,9 +215,13 @@ TEST_CASE("the map grows when the board fills it", "[jobboard]") {
   CHECK(board.environment()->map_size() > start);
   CHECK(board.jobs().size() == 200);
 
-  fk::lmdb_jobboard small{dir / "small", {.map_size = std::size_t{1} << 20, .max_map_size = std::size_t{1} << 20}};
-  CHECK_THROWS_AS([&] { for (int i = 0; i < 200; ++i) small.post("j", checkout{}, fk::store<"blob">(payload)); }(),
-                  fk::lmdb_error);
+  fk::lmdb_jobboard small{dir / "small",
+                          {.map_size = std::size_t{1} << 20, .max_map_size = std::size_t{1} << 20}};
+  CHECK_THROWS_AS(
+      [&] {
+        for (int i = 0; i < 200; ++i) small.post("j", checkout{}, fk::store<"blob">(payload));
+      }(),
+      fk::lmdb_error);
 }
 
 TEST_CASE("a claim's fencing token can be checked, also inside another transaction", "[jobboard]") {
@@ -231,4 +238,46 @@ TEST_CASE("a claim's fencing token can be checked, also inside another transacti
                   fk::claim_lost);
   CHECK_NOTHROW(board.verify(d));
   CHECK(board.reader_check() == 0);
+}
+
+TEST_CASE("every job is claimable or claimed in the index after every kind of change", "[jobboard]") {
+  fk::test::temp_dir dir;
+  fk::lmdb_jobboard board{dir / "board"};
+  // Entries of one key space of fk.jobs.index: 'r' claimable, 'x' claimed (by expiry).
+  auto count = [&](char space) {
+    return board.environment()->read([&](const fk::detail::lmdb_txn& t) {
+      MDB_dbi dbi{};
+      REQUIRE(mdb_dbi_open(t.handle(), "fk.jobs.index", 0, &dbi) == 0);
+      std::size_t n = 0;
+      fk::detail::lmdb_cursor cur{t, dbi};
+      for (auto kv = cur.first(); kv; kv = cur.next()) n += kv->first[0] == space ? 1 : 0;
+      return n;
+    });
+  };
+  std::vector<fk::job_id> ids;
+  for (int i = 0; i < 10; ++i) ids.push_back(board.post("j", checkout{}, fk::store<"order_id">(i)));
+  CHECK(count('r') == 10);
+  CHECK(count('x') == 0);
+  std::vector<fk::claim> held;  // ids 0, 2..9
+  for (std::size_t i = 0; i < ids.size(); ++i)
+    if (i != 1) held.push_back(board.claim(ids[i], "w", 1h));
+  board.claim(ids[1], "w", 50ms);  // last: it may expire at any time from here on
+  CHECK(count('r') == 0);
+  CHECK(count('x') == 10);
+  REQUIRE(board.wait(30s));      // ids[1]'s claim expired (nothing else is claimable)
+  board.claim(ids[0], "w", 2h);  // renewal
+  board.extend(held[0], 3h);
+  board.abandon(held[1]);       // ids[2]
+  board.consume(held[2]);       // ids[3]
+  board.trash(held[8], "why");  // ids[9]
+  CHECK(count('r') == 1);
+  CHECK(count('x') == 7);
+  CHECK(board.claim_next("v", 1h)->claim.job() == ids[1]);  // expired: moved to ready and taken first
+  CHECK(count('r') == 1);
+  CHECK(count('x') == 7);
+  CHECK(count('r') + count('x') == board.size());
+  const auto listed = board.jobs();  // both key spaces merged back into job order
+  REQUIRE(listed.size() == 8);
+  for (std::size_t i = 1; i < listed.size(); ++i) CHECK(listed[i - 1].created() <= listed[i].created());
+  CHECK(board.size() == 8);
 }

@@ -40,7 +40,7 @@ struct message {
 message claimed(int child, const fk::job_id& id) { return {1, static_cast<std::uint8_t>(child), id.bytes()}; }
 message done(int child) { return {2, static_cast<std::uint8_t>(child), {}}; }
 
-std::string owner_of(int child) { return "worker-" + std::to_string(child); }
+std::string owner_of(int child) { return fk::test::numbered("worker-", child); }
 
 }  // namespace
 
@@ -101,7 +101,8 @@ TEST_CASE("8 processes racing for 1000 jobs claim each exactly once", "[jobboard
   CHECK(claimers.size() > 1);  // they did race
 }
 
-TEST_CASE("4 processes claiming and consuming concurrently consume each job once", "[jobboard][multiprocess]") {
+TEST_CASE("4 processes claiming and consuming concurrently consume each job once",
+          "[jobboard][multiprocess]") {
   constexpr int children = 4, jobs = 400;
   fk::test::temp_dir dir;
   const auto path = dir / "board";
@@ -139,7 +140,8 @@ TEST_CASE("4 processes claiming and consuming concurrently consume each job once
   CHECK(fk::lmdb_jobboard{path, {.durability = fk::durability::process_crash_safe}}.size() == 0);
 }
 
-TEST_CASE("another process takes an expired claim and the old owner can no longer act", "[jobboard][multiprocess]") {
+TEST_CASE("another process takes an expired claim and the old owner can no longer act",
+          "[jobboard][multiprocess]") {
   fk::test::temp_dir dir;
   const auto path = dir / "board";
   fk::job_id id;
@@ -155,10 +157,26 @@ TEST_CASE("another process takes an expired claim and the old owner can no longe
     char go = 0;
     to_old.receive(&go, 1);  // the job has been taken meanwhile
     int lost = 0;
-    try { board.extend(c, 1h); } catch (const fk::claim_lost&) { lost |= 1; }
-    try { board.consume(c); } catch (const fk::claim_lost&) { lost |= 2; }
-    try { board.abandon(c); } catch (const fk::claim_lost&) { lost |= 4; }
-    try { board.trash(c, "mine"); } catch (const fk::claim_lost&) { lost |= 8; }
+    try {
+      board.extend(c, 1h);
+    } catch (const fk::claim_lost&) {
+      lost |= 1;
+    }
+    try {
+      board.consume(c);
+    } catch (const fk::claim_lost&) {
+      lost |= 2;
+    }
+    try {
+      board.abandon(c);
+    } catch (const fk::claim_lost&) {
+      lost |= 4;
+    }
+    try {
+      board.trash(c, "mine");
+    } catch (const fk::claim_lost&) {
+      lost |= 8;
+    }
     from_old.send_value(lost);
     return 0;
   });
@@ -259,7 +277,8 @@ TEST_CASE("a post from another process wakes a waiter", "[jobboard][multiprocess
     ready.send("r", 1);
     const auto t0 = std::chrono::steady_clock::now();
     const bool woke = mine.wait(120s);
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
     result.send_value(woke);
     result.send_value(static_cast<std::int64_t>(ms.count()));
     return 0;
@@ -275,4 +294,71 @@ TEST_CASE("a post from another process wakes a waiter", "[jobboard][multiprocess
   CHECK(result.receive_value<bool>());
   CHECK(result.receive_value<std::int64_t>() < 60'000);  // well before the 120 s timeout
   CHECK(fk::test::join(waiter) == 0);
+}
+
+TEST_CASE("two processes that give the same owner name are two owners", "[jobboard][multiprocess]") {
+  fk::test::temp_dir dir;
+  const auto path = dir / "board";
+  fk::job_id id;
+  {
+    fk::lmdb_jobboard board{path};
+    id = board.post("j", checkout{}, fk::store<"order_id">(1));
+  }
+  fk::test::channel to_a, from_a, to_b, from_b;
+  const pid_t a = fk::test::spawn([&] {
+    fk::lmdb_jobboard board{path};
+    fk::claim c = board.claim(id, "worker-1", 1h);
+    from_a.send_value(c.token());
+    from_a.send_text(c.identity());
+    char go = 0;
+    to_a.receive(&go, 1);                                     // b has tried
+    const fk::claim again = board.claim(id, "worker-1", 1h);  // its own re-claim: a renewal
+    from_a.send_value(again.token());
+    board.extend(c, 1h);
+    board.consume(c);
+    from_a.send_value(std::uint8_t{1});
+    return 0;
+  });
+  const auto token = from_a.receive_value<std::uint64_t>();
+  const std::string a_identity = from_a.receive_text();
+
+  const pid_t b = fk::test::spawn([&] {
+    fk::lmdb_jobboard board{path};
+    char go = 0;
+    to_b.receive(&go, 1);
+    std::string outcome = "claimed";
+    try {
+      board.claim(id, "worker-1", 1h);
+    } catch (const fk::unclaimable_job& e) {
+      outcome = e.what();
+    }
+    from_b.send_text(outcome);
+    from_b.send_value(std::uint8_t{board.claim_next("worker-1", 1h) ? std::uint8_t{1} : std::uint8_t{0}});
+    from_b.send_text(fk::detail::process_identity());
+    return 0;
+  });
+  to_b.send("g", 1);
+  const std::string b_outcome = from_b.receive_text();
+  const auto b_next = from_b.receive_value<std::uint8_t>();
+  const std::string b_identity = from_b.receive_text();
+  CHECK(fk::test::join(b) == 0);
+
+  CHECK(token == 1);
+  CHECK_THAT(b_outcome, Catch::Contains("claimed by 'worker-1'") && Catch::Contains(a_identity));
+  CHECK(b_next == 0);
+  CHECK(a_identity != b_identity);
+  CHECK_THAT(a_identity, Catch::Contains(fk::test::numbered("/", a) + "/"));
+  {
+    fk::lmdb_jobboard board{path};
+    const fk::job j = board.get(id);
+    CHECK(j.owner() == "worker-1");
+    CHECK(j.owner_identity() == a_identity);
+  }
+
+  to_a.send("g", 1);
+  CHECK(from_a.receive_value<std::uint64_t>() == token);  // renewed, same token
+  CHECK(from_a.receive_value<std::uint8_t>() == 1);       // extended and consumed
+  CHECK(fk::test::join(a) == 0);
+  CHECK(fk::lmdb_jobboard{path}.size() == 0);
+  CHECK(fk::detail::process_identity() != a_identity);
 }

@@ -6,8 +6,8 @@
 #include <catch2/catch.hpp>
 
 #include <map>
-#include <utility>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace fk = flowkit;
@@ -38,7 +38,7 @@ TEST_CASE("serialize_to reuses the caller's buffer", "[jobboard][serialization]"
   const std::size_t first = buf.size();
   fk::serialize_to(buf, fk::store<"s">(std::string(10, 'y')));
   CHECK(buf.size() < first);  // replaced, not appended
-  CHECK(buf.data() == data);   // same allocation
+  CHECK(buf.data() == data);  // same allocation
 }
 
 TEST_CASE("store signatures name slots and types", "[jobboard][serialization]") {

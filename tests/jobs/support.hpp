@@ -2,6 +2,7 @@
 // Test support for the jobboard tests: fresh temp directories, forked children, pipes.
 // Children never touch Catch2: they report through pipes and exit codes, and leave with _exit.
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
@@ -10,15 +11,28 @@
 #include <functional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <vector>
 
+#include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 namespace flowkit::test {
+
+// prefix + decimal n, e.g. numbered("worker-", 3) == "worker-3". Built by appending: GCC 12 at -O2
+// reports a false -Werror=restrict inside `"literal" + std::to_string(n)` (its operator+ inserts
+// at the front of the temporary), so tests spell names this way.
+inline std::string numbered(std::string_view prefix, long long n) {
+  std::string s{prefix};
+  s += std::to_string(n);
+  return s;
+}
 
 // A fresh directory (mkdtemp), removed by the process that made it.
 class temp_dir {
@@ -77,6 +91,17 @@ class channel {
       n -= static_cast<std::size_t>(r);
     }
   }
+  // A length-prefixed string: a child's report (an error's what(), an outcome).
+  void send_text(const std::string& text) const {
+    const std::uint32_t n = static_cast<std::uint32_t>(text.size());
+    send_value(n);
+    send(text.data(), text.size());
+  }
+  std::string receive_text() const {
+    std::string text(receive_value<std::uint32_t>(), '\0');
+    receive(text.data(), text.size());
+    return text;
+  }
   template <class T>
   void send_value(const T& v) const {
     send(&v, sizeof v);
@@ -115,6 +140,50 @@ inline int join(pid_t pid) {
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
   return -1;
+}
+
+// Exit code of a child that could not set up what its test needs (a tmpfs, another uid): the
+// parent skips the test with a warning instead of failing it.
+inline constexpr int cannot_run = 77;
+
+// In a forked child: a private mount namespace (so that whatever is mounted there vanishes with
+// the child, however it ends: nothing to clean up) with a tmpfs of `bytes` mounted on `dir`.
+// False where that is not allowed (no root, no user namespaces, seccomp).
+inline bool mount_private_tmpfs(const std::filesystem::path& dir, std::size_t bytes) {
+  if (::unshare(CLONE_NEWNS) != 0) {
+    // Not root: a user namespace of our own may still allow it.
+    if (::unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0) return false;
+  }
+  if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return false;
+  const std::string opts = numbered("size=", static_cast<long long>(bytes)) + ",mode=0755";
+  return ::mount("flowkit-test", dir.c_str(), "tmpfs", 0, opts.c_str()) == 0;
+}
+
+// Remounts the private tmpfs read-only.
+inline bool remount_read_only(const std::filesystem::path& dir) {
+  return ::mount(nullptr, dir.c_str(), nullptr, MS_REMOUNT | MS_RDONLY, nullptr) == 0;
+}
+
+// Writes zeros into `file` until the filesystem is full, then frees `leave` bytes of it again.
+inline void fill_filesystem(const std::filesystem::path& file, std::size_t leave = 0) {
+  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw std::system_error(errno, std::generic_category(), "open " + file.string());
+  const std::vector<char> zeros(64 * 1024, '\0');
+  off_t size = 0;
+  for (std::size_t chunk = zeros.size(); chunk > 0;) {
+    const ssize_t w = ::write(fd, zeros.data(), chunk);
+    if (w > 0) {
+      size += w;
+      continue;
+    }
+    if (w < 0 && errno == EINTR) continue;
+    chunk /= 2;  // ENOSPC: fill what is left with smaller writes
+  }
+  if (leave > 0 && ::ftruncate(fd, size - static_cast<off_t>(std::min<std::size_t>(leave, size))) != 0) {
+    ::close(fd);
+    throw std::system_error(errno, std::generic_category(), "ftruncate " + file.string());
+  }
+  ::close(fd);
 }
 
 }  // namespace flowkit::test

@@ -10,10 +10,12 @@
 // - mdb_reader_check at open clears reader slots left by processes that died.
 
 #include <flowkit/detail/lmdb_notify.hpp>
+#include <flowkit/jobs/errors.hpp>
 
 #include <lmdb.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <condition_variable>
 #include <cstdint>
 #include <cstring>
@@ -26,18 +28,50 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <type_traits>
 #include <utility>
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 namespace flowkit {
 
-// An LMDB call failed; code() is the LMDB or errno code.
-class lmdb_error : public std::runtime_error {
+namespace detail {
+
+// LMDB's own codes (MDB_MAP_FULL, MDB_CORRUPTED, ...) as std::error_code; errno values stay in
+// std::generic_category().
+class lmdb_category_impl final : public std::error_category {
  public:
-  lmdb_error(int code, const std::string& what) : std::runtime_error(what + ": " + ::mdb_strerror(code)), code_(code) {}
+  const char* name() const noexcept override { return "lmdb"; }
+  std::string message(int code) const override { return ::mdb_strerror(code); }
+};
+inline const std::error_category& lmdb_category() noexcept {
+  static const lmdb_category_impl c;
+  return c;
+}
+inline std::error_code lmdb_error_code(int code) noexcept {
+  // LMDB returns errno values as they are and its own codes in [MDB_KEYEXIST, MDB_LAST_ERRCODE].
+  return code >= MDB_KEYEXIST && code <= MDB_LAST_ERRCODE ? std::error_code{code, lmdb_category()}
+                                                          : std::error_code{code, std::generic_category()};
+}
+
+}  // namespace detail
+
+// An LMDB call failed; code() is the LMDB or errno code. A storage_error, so a jobboard_error:
+// what() names the call and the file, e.g. "flowkit: mdb_txn_commit on ./board/data.mdb: no space
+// left on device".
+class lmdb_error : public storage_error {
+ public:
+  lmdb_error(int code, std::string_view call, std::string path)
+      : storage_error(std::move(path), detail::lmdb_error_code(code), std::string{call} + " on",
+                      storage_error::lowercase_first(::mdb_strerror(code))),
+        code_(code) {}
+  lmdb_error(int code, std::string_view call, std::string path, const std::string& why)
+      : storage_error(std::move(path), detail::lmdb_error_code(code), std::string{call} + " on", why),
+        code_(code) {}
   int code() const noexcept { return code_; }
 
  private:
@@ -49,11 +83,29 @@ class lmdb_error : public std::runtime_error {
 namespace flowkit::detail {
 
 inline void lmdb_check(int rc, const char* call, const std::string& path) {
-  if (rc != MDB_SUCCESS) throw lmdb_error(rc, std::string{"flowkit: "} + call + " on " + path);
+  if (rc != MDB_SUCCESS) throw lmdb_error(rc, call, path);
+}
+
+// For calls that write the data file (a commit, creating a new file). LMDB reports a short
+// pwrite as EIO, and a write that runs out of disk in the middle is a short write: so an EIO on a
+// filesystem with (almost) no space left is reported as what it is, no space left on device.
+// (A genuine I/O error on a nearly full disk is then reported as a full disk: both need the disk
+// looked at.)
+inline void lmdb_check_write(int rc, const char* call, const std::string& path) {
+  if (rc == EIO) {
+    struct statvfs vfs {};
+    if (::statvfs(path.c_str(), &vfs) == 0 &&
+        static_cast<unsigned long long>(vfs.f_bavail) * vfs.f_frsize < (64ull << 10))
+      throw lmdb_error(ENOSPC, call, path,
+                       "no space left on device (LMDB reported the short write as an I/O error)");
+  }
+  lmdb_check(rc, call, path);
 }
 
 inline MDB_val to_val(std::string_view s) noexcept { return MDB_val{s.size(), const_cast<char*>(s.data())}; }
-inline std::string_view from_val(const MDB_val& v) noexcept { return {static_cast<const char*>(v.mv_data), v.mv_size}; }
+inline std::string_view from_val(const MDB_val& v) noexcept {
+  return {static_cast<const char*>(v.mv_data), v.mv_size};
+}
 
 class lmdb_cursor;
 
@@ -101,7 +153,7 @@ class lmdb_txn {
   }
   void commit() {
     MDB_txn* t = std::exchange(t_, nullptr);
-    lmdb_check(::mdb_txn_commit(t), "mdb_txn_commit", *path_);  // frees t even when it fails
+    lmdb_check_write(::mdb_txn_commit(t), "mdb_txn_commit", *path_);  // frees t even when it fails
   }
   void abort() noexcept {
     if (t_) ::mdb_txn_abort(std::exchange(t_, nullptr));
@@ -126,6 +178,14 @@ class lmdb_cursor {
 
   entry first() { return step(MDB_FIRST); }
   entry next() { return step(MDB_NEXT); }
+  // The first entry whose key is >= key.
+  entry seek(std::string_view key) {
+    MDB_val k = to_val(key), v{};
+    const int rc = ::mdb_cursor_get(c_, &k, &v, MDB_SET_RANGE);
+    if (rc == MDB_NOTFOUND) return std::nullopt;
+    lmdb_check(rc, "mdb_cursor_get", *path_);
+    return std::pair{from_val(k), from_val(v)};
+  }
 
  private:
   entry step(MDB_cursor_op op) {
@@ -154,8 +214,13 @@ struct lmdb_location {
   bool subdir = true;
 
   std::filesystem::path env_path() const { return subdir ? data_file.parent_path() : data_file; }
+  std::filesystem::path lock_file() const {
+    return subdir ? data_file.parent_path() / "lock.mdb"
+                  : std::filesystem::path{data_file.string() + "-lock"};
+  }
   std::filesystem::path notify_file() const {
-    return subdir ? data_file.parent_path() / "flowkit-notify" : std::filesystem::path{data_file.string() + "-notify"};
+    return subdir ? data_file.parent_path() / "flowkit-notify"
+                  : std::filesystem::path{data_file.string() + "-notify"};
   }
 };
 
@@ -165,8 +230,7 @@ class lmdb_env {
   // (possibly empty: LMDB initialises an empty file).
   static std::shared_ptr<lmdb_env> open(const lmdb_location& where, const lmdb_env_options& opts) {
     struct stat st {};
-    if (::stat(where.data_file.c_str(), &st) != 0)
-      throw lmdb_error(errno, "flowkit: stat " + where.data_file.string());
+    if (::stat(where.data_file.c_str(), &st) != 0) throw lmdb_error(errno, "stat", where.data_file.string());
     const key k{st.st_dev, st.st_ino};
     registry& reg = the_registry();
     std::unique_lock lk{reg.mu};
@@ -320,13 +384,54 @@ class lmdb_env {
       lmdb_check(::mdb_env_set_maxdbs(env_, opts.max_dbs), "mdb_env_set_maxdbs", path_);
       lmdb_check(::mdb_env_set_mapsize(env_, opts.map_size), "mdb_env_set_mapsize", path_);
       const unsigned flags = MDB_NOTLS | opts.sync_flags | (where.subdir ? 0u : unsigned{MDB_NOSUBDIR});
-      lmdb_check(::mdb_env_open(env_, where.env_path().c_str(), flags, 0644), "mdb_env_open", path_);
+      reserve_lock_file(where.lock_file());
+      lmdb_check_write(::mdb_env_open(env_, where.env_path().c_str(), flags, 0644), "mdb_env_open", path_);
+      check_file_size();
       int dead = 0;
       lmdb_check(::mdb_reader_check(env_, &dead), "mdb_reader_check", path_);
     } catch (...) {
       ::mdb_env_close(env_);
       throw;
     }
+  }
+
+  // LMDB ftruncates its lock file (sparse) and writes to it through a shared mapping: on a full
+  // filesystem that write faults (SIGBUS) instead of failing. So the lock file is created and its
+  // blocks allocated before LMDB touches it, and a full disk is an error here. The size is the
+  // one LMDB 0.9 gives it with the default 126 reader slots: 125 * sizeof(MDB_reader) (64) +
+  // sizeof(MDB_txninfo) (192) = 8192 bytes; an existing lock file keeps its size (a process
+  // using it maps that size), only its holes are filled.
+  static constexpr off_t lock_file_bytes = 8192;
+  static void reserve_lock_file(const std::filesystem::path& lock) {
+    const int fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) throw_storage(errno, lock, "open");
+    struct stat st {};
+    const bool fresh = ::fstat(fd, &st) == 0 && st.st_size == 0;
+    try {
+      reserve_file(fd, lock, fresh ? lock_file_bytes : 0);
+    } catch (...) {
+      ::close(fd);
+      throw;
+    }
+    ::close(fd);  // before LMDB takes its fcntl locks on this file: closing drops a process's locks
+  }
+
+  // Reading a page beyond the end of the file faults (SIGBUS). A file shorter than its newest meta
+  // page says (pages 0..me_last_pgno in use) was truncated: refused here, before any transaction
+  // reads a page. (LMDB itself refuses a file too short to hold its two meta pages.)
+  void check_file_size() const {
+    MDB_envinfo info{};
+    MDB_stat st{};
+    lmdb_check(::mdb_env_info(env_, &info), "mdb_env_info", path_);
+    lmdb_check(::mdb_env_stat(env_, &st), "mdb_env_stat", path_);
+    struct stat fs {};
+    if (::stat(path_.c_str(), &fs) != 0) throw_storage(errno, path_, "stat");
+    const auto needed = (static_cast<unsigned long long>(info.me_last_pgno) + 1) * st.ms_psize;
+    if (static_cast<unsigned long long>(fs.st_size) < needed)
+      throw corrupt_board(path_, "the file is " + std::to_string(fs.st_size) +
+                                     " bytes but its meta page says " + std::to_string(needed) +
+                                     " are in use (pages 0.." + std::to_string(info.me_last_pgno) + " of " +
+                                     std::to_string(st.ms_psize) + " bytes): it was truncated");
   }
 
   ~lmdb_env() {
@@ -345,9 +450,10 @@ class lmdb_env {
     const std::size_t now = map_size();
     if (now != size_seen) return;  // another thread grew it meanwhile
     if (now >= opts_.max_map_size)
-      throw lmdb_error(MDB_MAP_FULL, "flowkit: " + path_ + " reached its maximum map size of " +
-                                         std::to_string(opts_.max_map_size) + " bytes");
-    lmdb_check(::mdb_env_set_mapsize(env_, std::min(now * 2, opts_.max_map_size)), "mdb_env_set_mapsize", path_);
+      throw lmdb_error(MDB_MAP_FULL, "grow the map", path_,
+                       "reached its maximum map size of " + std::to_string(opts_.max_map_size) + " bytes");
+    lmdb_check(::mdb_env_set_mapsize(env_, std::min(now * 2, opts_.max_map_size)), "mdb_env_set_mapsize",
+               path_);
   }
 
   MDB_env* env_ = nullptr;

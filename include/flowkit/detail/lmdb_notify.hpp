@@ -7,12 +7,16 @@
 // process killed while waiting leaves the waiter count too high, which costs later writers one
 // needless wake syscall each, nothing else. Linux only (futex on a MAP_SHARED file mapping).
 
+#include <flowkit/jobs/errors.hpp>
+
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <system_error>
 
 #include <fcntl.h>
@@ -25,23 +29,45 @@
 
 namespace flowkit::detail {
 
+[[noreturn]] inline void throw_storage(int err, const std::filesystem::path& file, std::string_view doing) {
+  throw storage_error(file.string(), std::error_code{err, std::generic_category()}, doing);
+}
+
+// Makes sure the first `bytes` of fd's file (at least its current size) are allocated on disk, so
+// that stores through a MAP_SHARED mapping never fault with SIGBUS on a full filesystem: an
+// ftruncate'd file is sparse, and the page it lacks is allocated at the first write, or not. Never
+// shrinks the file, never changes its contents; grows its size only up to `bytes`. A filesystem
+// without fallocate(2) is left as it is (no emulation that would write over live data).
+inline void reserve_file(int fd, const std::filesystem::path& file, off_t bytes) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) throw_storage(errno, file, "stat");
+  const off_t len = std::max(bytes, st.st_size);
+  if (len == 0) return;
+  int rc = 0;
+  while ((rc = ::fallocate(fd, 0, 0, len)) != 0 && errno == EINTR) {
+  }
+  if (rc != 0 && errno != EOPNOTSUPP && errno != ENOSYS) throw_storage(errno, file, "reserve");
+}
+
 class shared_notifier {
  public:
   static constexpr std::size_t file_size = 4096;
 
   explicit shared_notifier(const std::filesystem::path& file) {
     const int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) throw std::system_error(errno, std::generic_category(), "flowkit: open " + file.string());
-    struct stat st {};
-    if (::fstat(fd, &st) != 0 || (st.st_size < static_cast<off_t>(file_size) && ::ftruncate(fd, file_size) != 0)) {
-      const int err = errno;
+    if (fd < 0) throw_storage(errno, file, "open");
+    try {
+      // Allocated, not ftruncate'd: a sparse page would fault (SIGBUS) at the first notify() on a
+      // full filesystem, after a commit that has already happened.
+      reserve_file(fd, file, static_cast<off_t>(file_size));
+    } catch (...) {
       ::close(fd);
-      throw std::system_error(err, std::generic_category(), "flowkit: size " + file.string());
+      throw;
     }
     void* p = ::mmap(nullptr, file_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     const int err = errno;
     ::close(fd);  // the mapping keeps the file; no fcntl locks live on this file
-    if (p == MAP_FAILED) throw std::system_error(err, std::generic_category(), "flowkit: mmap " + file.string());
+    if (p == MAP_FAILED) throw_storage(err, file, "map");
     words_ = static_cast<std::uint32_t*>(p);
   }
   shared_notifier(const shared_notifier&) = delete;
@@ -76,7 +102,9 @@ class shared_notifier {
 
  private:
   std::atomic_ref<std::uint32_t> seq() const noexcept { return std::atomic_ref<std::uint32_t>{words_[0]}; }
-  std::atomic_ref<std::uint32_t> waiters() const noexcept { return std::atomic_ref<std::uint32_t>{words_[1]}; }
+  std::atomic_ref<std::uint32_t> waiters() const noexcept {
+    return std::atomic_ref<std::uint32_t>{words_[1]};
+  }
 
   std::uint32_t* words_ = nullptr;
 };

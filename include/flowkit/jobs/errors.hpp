@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <system_error>
 
 namespace flowkit {
 
@@ -12,6 +14,68 @@ namespace flowkit {
 class jobboard_error : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+};
+
+// The storage under a board failed: the disk is full, a file cannot be created or opened
+// (permission denied, a missing parent directory, a read-only filesystem), an I/O error, a board
+// file that is shorter than its own meta page says. what() reads "flowkit: <doing> <path>: <why>",
+// e.g. "flowkit: reserve /srv/board/lock.mdb: no space left on device"; path() is the file or
+// directory concerned and error_code() the system's (or LMDB's) code. The LMDB layer's lmdb_error
+// derives from it.
+class storage_error : public jobboard_error {
+ public:
+  storage_error(std::string path, std::error_code ec, std::string_view doing)
+      : jobboard_error(describe(doing, path, lowercase_first(ec.message()))),
+        path_(std::move(path)),
+        ec_(ec) {}
+  storage_error(std::string path, std::error_code ec, std::string_view doing, const std::string& why)
+      : jobboard_error(describe(doing, path, why)), path_(std::move(path)), ec_(ec) {}
+
+  const std::string& path() const noexcept { return path_; }
+  const std::error_code& error_code() const noexcept { return ec_; }
+  // The filesystem is full (ENOSPC).
+  bool no_space() const noexcept { return ec_ == std::errc::no_space_on_device; }
+
+  // "No space left on device" -> "no space left on device": messages read as one sentence.
+  static std::string lowercase_first(std::string s) {
+    if (!s.empty() && s[0] >= 'A' && s[0] <= 'Z' && (s.size() < 2 || !(s[1] >= 'A' && s[1] <= 'Z')))
+      s[0] = static_cast<char>(s[0] - 'A' + 'a');
+    return s;
+  }
+
+ private:
+  static std::string describe(std::string_view doing, const std::string& path, const std::string& why) {
+    std::string w{"flowkit: "};
+    w += doing;
+    w += ' ';
+    w += path;
+    w += ": ";
+    w += why;
+    return w;
+  }
+
+  std::string path_;
+  std::error_code ec_;
+};
+
+// The board file is damaged beyond one record: shorter than its meta page says (truncated), so
+// reading it would fault. Refused at open; nothing is written.
+class corrupt_board : public storage_error {
+ public:
+  corrupt_board(std::string path, const std::string& why)
+      : storage_error(std::move(path), std::make_error_code(std::errc::io_error), "open", why) {}
+};
+
+// lmdb_jobboard_options{.must_exist = true} and the path holds no board (does not exist, or is an
+// empty directory or an empty LMDB environment). Nothing was created.
+class board_not_found : public jobboard_error {
+ public:
+  board_not_found(std::string path, const std::string& why)
+      : jobboard_error("flowkit: no jobboard at " + path + ": " + why), path_(std::move(path)) {}
+  const std::string& path() const noexcept { return path_; }
+
+ private:
+  std::string path_;
 };
 
 // No job with this id is on the board (never posted, or consumed, or trashed).
@@ -28,9 +92,12 @@ class job_not_found : public jobboard_error {
 // claim(): another owner holds a live claim.
 class unclaimable_job : public jobboard_error {
  public:
-  unclaimable_job(std::string job_id, std::string owner, const std::string& until)
-      : jobboard_error("flowkit: job " + job_id + " is claimed by '" + owner + "' until " + until),
-        job_id_(std::move(job_id)), owner_(std::move(owner)) {}
+  unclaimable_job(std::string job_id, std::string owner, const std::string& until,
+                  const std::string& process = {})
+      : jobboard_error("flowkit: job " + job_id + " is claimed by '" + owner + "'" +
+                       (process.empty() ? std::string{} : " (process " + process + ")") + " until " + until),
+        job_id_(std::move(job_id)),
+        owner_(std::move(owner)) {}
   const std::string& job_id() const noexcept { return job_id_; }
   const std::string& owner() const noexcept { return owner_; }
 
@@ -43,7 +110,8 @@ class not_owner : public jobboard_error {
  public:
   not_owner(std::string job_id, std::string who, const std::string& why)
       : jobboard_error("flowkit: '" + who + "' does not own job " + job_id + ": " + why),
-        job_id_(std::move(job_id)), who_(std::move(who)) {}
+        job_id_(std::move(job_id)),
+        who_(std::move(who)) {}
   const std::string& job_id() const noexcept { return job_id_; }
   const std::string& who() const noexcept { return who_; }
 
@@ -76,13 +144,20 @@ class not_a_board : public jobboard_error {
   std::string path_;
 };
 
-// The board was written by a newer flowkit (or is of an unknown kind). Left untouched.
+// The board was written by another flowkit, newer or older, whose layout this one does not read.
+// Left untouched.
 class incompatible_board_format : public jobboard_error {
  public:
   incompatible_board_format(std::string path, std::uint32_t found, std::uint32_t supported)
-      : jobboard_error("flowkit: jobboard " + path + " has format " + std::to_string(found) +
-                       "; this flowkit reads format " + std::to_string(supported) + " and older"),
-        path_(std::move(path)), found_(found), supported_(supported) {}
+      : jobboard_error(
+            "flowkit: jobboard " + path + " has format " + std::to_string(found) +
+            "; this flowkit reads format " + std::to_string(supported) +
+            (found < supported
+                 ? " only (older boards are not converted: drain it with the flowkit that wrote it)"
+                 : "")),
+        path_(std::move(path)),
+        found_(found),
+        supported_(supported) {}
   const std::string& path() const noexcept { return path_; }
   std::uint32_t found() const noexcept { return found_; }
   std::uint32_t supported() const noexcept { return supported_; }
@@ -108,8 +183,8 @@ class corrupt_job : public jobboard_error {
 class store_type_mismatch : public jobboard_error {
  public:
   store_type_mismatch(const std::string& job_id, const std::string& posted, const std::string& asked)
-      : jobboard_error("flowkit: job " + job_id + " was posted with store {" + posted +
-                       "}, read as {" + asked + "}") {}
+      : jobboard_error("flowkit: job " + job_id + " was posted with store {" + posted + "}, read as {" +
+                       asked + "}") {}
 };
 
 }  // namespace flowkit

@@ -107,11 +107,16 @@ enum class job_priority : std::uint8_t { very_low = 0, low = 1, normal = 2, high
 
 constexpr std::string_view to_string(job_priority p) noexcept {
   switch (p) {
-    case job_priority::very_low: return "VERY_LOW";
-    case job_priority::low: return "LOW";
-    case job_priority::normal: return "NORMAL";
-    case job_priority::high: return "HIGH";
-    case job_priority::very_high: return "VERY_HIGH";
+    case job_priority::very_low:
+      return "VERY_LOW";
+    case job_priority::low:
+      return "LOW";
+    case job_priority::normal:
+      return "NORMAL";
+    case job_priority::high:
+      return "HIGH";
+    case job_priority::very_high:
+      return "VERY_HIGH";
   }
   return "?";
 }
@@ -121,9 +126,12 @@ enum class job_state : std::uint8_t { unclaimed, claimed, complete };
 
 constexpr std::string_view to_string(job_state s) noexcept {
   switch (s) {
-    case job_state::unclaimed: return "UNCLAIMED";
-    case job_state::claimed: return "CLAIMED";
-    case job_state::complete: return "COMPLETE";
+    case job_state::unclaimed:
+      return "UNCLAIMED";
+    case job_state::claimed:
+      return "CLAIMED";
+    case job_state::complete:
+      return "COMPLETE";
   }
   return "?";
 }
@@ -154,8 +162,11 @@ struct job_record {
   job_time created{};
   std::string name, flow, flow_detail;
   std::string store_signature, store_bytes;
-  // Claim: owner empty = never claimed or abandoned. token counts claims (fencing).
+  // Claim: owner empty = never claimed or abandoned. token counts claims (fencing). owner is the
+  // name the claimer gave (for people); owner_id the claiming process (detail::process_identity),
+  // so that two processes that give the same name are still two owners.
   std::string owner;
+  std::string owner_id;
   job_time expires{};
   std::uint64_t token = 0;
 
@@ -173,7 +184,11 @@ class claim {
  public:
   claim() = default;
   const flowkit::job_id& job() const noexcept { return job_; }
+  // The name the claimer gave (readable; several processes may give the same one).
   const std::string& owner() const noexcept { return owner_; }
+  // The claiming process: "host/pid/random", unique per process. Together with owner() it is who
+  // holds the claim; only that process may renew it or act with it.
+  const std::string& identity() const noexcept { return identity_; }
   std::uint64_t token() const noexcept { return token_; }
   job_time expires() const noexcept { return expires_; }
 
@@ -181,6 +196,7 @@ class claim {
   friend struct detail::job_access;
   flowkit::job_id job_;
   std::string owner_;
+  std::string identity_;
   std::uint64_t token_ = 0;
   job_time expires_{};
 };
@@ -198,6 +214,10 @@ class job {
   // When claimed (as of the read): the owner and the claim's expiry.
   std::optional<std::string> owner() const {
     return state_ == job_state::claimed ? std::optional<std::string>{rec_.owner} : std::nullopt;
+  }
+  // When claimed: the claiming process ("host/pid/random"), see claim::identity().
+  std::optional<std::string> owner_identity() const {
+    return state_ == job_state::claimed ? std::optional<std::string>{rec_.owner_id} : std::nullopt;
   }
   std::optional<job_time> expires() const noexcept {
     return state_ == job_state::claimed ? std::optional<job_time>{rec_.expires} : std::nullopt;
@@ -246,17 +266,32 @@ struct claimed_job {
 
 // Board notifications, delivered to listeners in the process that made the change, after the
 // change is committed. Other processes see changes through wait() and listings.
-enum class job_event_kind : std::uint8_t { posted, claimed, consumed, abandoned, trashed, claim_lost, corrupt };
+enum class job_event_kind : std::uint8_t {
+  posted,
+  claimed,
+  consumed,
+  abandoned,
+  trashed,
+  claim_lost,
+  corrupt
+};
 
 constexpr std::string_view to_string(job_event_kind k) noexcept {
   switch (k) {
-    case job_event_kind::posted: return "posted";
-    case job_event_kind::claimed: return "claimed";
-    case job_event_kind::consumed: return "consumed";
-    case job_event_kind::abandoned: return "abandoned";
-    case job_event_kind::trashed: return "trashed";
-    case job_event_kind::claim_lost: return "claim_lost";
-    case job_event_kind::corrupt: return "corrupt";
+    case job_event_kind::posted:
+      return "posted";
+    case job_event_kind::claimed:
+      return "claimed";
+    case job_event_kind::consumed:
+      return "consumed";
+    case job_event_kind::abandoned:
+      return "abandoned";
+    case job_event_kind::trashed:
+      return "trashed";
+    case job_event_kind::claim_lost:
+      return "claim_lost";
+    case job_event_kind::corrupt:
+      return "corrupt";
   }
   return "?";
 }
@@ -264,9 +299,9 @@ constexpr std::string_view to_string(job_event_kind k) noexcept {
 struct job_event {
   job_event_kind kind{};
   flowkit::job_id job;
-  std::string owner;         // claimed/consumed/abandoned/trashed: the actor; claim_lost: who lost it
-  std::uint64_t token = 0;   // the claim's fencing token, where there is one
-  std::string detail;        // claim_lost: why; trashed: the reason; corrupt: what is wrong
+  std::string owner;        // claimed/consumed/abandoned/trashed: the actor; claim_lost: who lost it
+  std::uint64_t token = 0;  // the claim's fencing token, where there is one
+  std::string detail;       // claim_lost: why; trashed: the reason; corrupt: what is wrong
 };
 
 using job_listener = std::function<void(const job_event&)>;
@@ -292,6 +327,7 @@ struct job_access {
     claim c;
     c.job_ = rec.id;
     c.owner_ = rec.owner;
+    c.identity_ = rec.owner_id;
     c.token_ = rec.token;
     c.expires_ = rec.expires;
     return c;

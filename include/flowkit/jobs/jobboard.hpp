@@ -24,8 +24,9 @@
 namespace flowkit {
 
 template <class B>
-concept jobboard = requires(B& b, const B& cb, const job_id& id, claim& c, const claim& cc, std::string_view s,
-                            std::chrono::nanoseconds d, job_listener fn, listener_id lid, const job& j) {
+concept jobboard = requires(B& b, const B& cb, const job_id& id, claim& c, const claim& cc,
+                            std::string_view s, std::chrono::nanoseconds d, job_listener fn, listener_id lid,
+                            const job& j) {
   { b.post(s, s, store<"x">(1)) } -> std::same_as<job_id>;
   { b.post(s, s, store<"x">(1), job_priority::high) } -> std::same_as<job_id>;
   { b.post(s, s, store<"x">(1), post_options{}) } -> std::same_as<job_id>;

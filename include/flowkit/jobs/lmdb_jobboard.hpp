@@ -9,10 +9,18 @@
 // holding claims loses them when they expire.
 //
 // Layout (named databases, so the board can share its file with the checkpoint store):
-//   fk.jobs        job id (16 bytes) -> record (jobs/record_codec.hpp)
-//   fk.jobs.order  rank (1 byte) + sequence (8 bytes, big-endian) -> job id: the listing order
-//   fk.jobs.trash  job id -> trashed record with who, when and why
-//   fk.jobs.meta   "kind" = "flowkit.jobboard", "format" = u32, "sequence" = u64 (last post)
+//   fk.file          "magic" = "flowkit", "format" = u32 (1): the file is flowkit's. An LMDB
+//                    environment without it that holds anything is someone else's: refused.
+//   fk.jobs          job id (16 bytes) -> record (jobs/record_codec.hpp)
+//   fk.jobs.index    two key spaces of job ids (record_codec.hpp), the order key being rank
+//                    (1 byte) + sequence (8 bytes, big-endian):
+//                    'r' + order key: the claimable jobs (never claimed, abandoned, or whose claim
+//                    expired and was seen to), in listing order;
+//                    'x' + expiry + order key: the claimed jobs, by claim expiry.
+//                    Every job is in exactly one of them; claim_next moves the claims that expired
+//                    from 'x' to 'r', then takes the first 'r'; a listing merges both by order key.
+//   fk.jobs.trash    job id -> trashed record with who, when and why
+//   fk.jobs.meta     "kind" = "flowkit.jobboard", "format" = u32 (2), "sequence" = u64 (last post)
 
 #include <flowkit/detail/lmdb_env.hpp>
 #include <flowkit/jobs/board_rules.hpp>
@@ -22,10 +30,11 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <optional>
 #include <stop_token>
@@ -34,6 +43,10 @@
 #include <system_error>
 #include <utility>
 #include <vector>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace flowkit {
 
@@ -53,60 +66,111 @@ enum class durability : std::uint8_t {
 
 struct lmdb_jobboard_options {
   flowkit::durability durability = flowkit::durability::power_loss_safe;
-  std::size_t map_size = std::size_t{64} << 20;   // initial; doubled when full
+  std::size_t map_size = std::size_t{64} << 20;  // initial; doubled when full
   std::size_t max_map_size = std::size_t{1} << 40;
-  bool single_file = false;                       // create a new board as one file (+ "-lock")
+  bool single_file = false;  // create a new board as one file (+ "-lock")
+  // Open only a board that exists: a path that does not exist, an empty directory or an empty
+  // environment throws board_not_found instead of becoming a new board (a mistyped path then
+  // fails at once instead of leaving a worker waiting on an empty board).
+  bool must_exist = false;
 };
 
 namespace detail {
 
-inline constexpr std::uint32_t board_format = 1;
+inline constexpr std::uint32_t board_format = 2;
 inline constexpr std::string_view board_kind = "flowkit.jobboard";
+inline constexpr std::string_view file_magic = "flowkit";
+inline constexpr std::uint32_t file_format = 1;
 
 // What a path holds, decided before LMDB touches it, so that a path that is not a board is
-// refused without a byte written next to it.
-inline lmdb_location locate_board(const std::filesystem::path& path, bool single_file_if_new) {
+// refused without a byte written next to it. Failures of the filesystem are storage_errors that
+// name the path (permission denied, a missing parent directory, not a directory, a read-only or
+// full filesystem); a parent directory is never created.
+inline lmdb_location locate_board(const std::filesystem::path& path, const lmdb_jobboard_options& opts) {
   namespace fs = std::filesystem;
-  std::error_code ec;
   const std::string p = path.string();
-  auto is_lmdb_file = [&](const fs::path& f) {
-    // An LMDB data file starts with a meta page: 16-byte page header, then the magic.
-    std::ifstream in{f, std::ios::binary};
-    std::array<char, 24> head{};
-    if (!in.read(head.data(), head.size())) return false;
-    std::uint32_t magic = 0;
-    std::memcpy(&magic, head.data() + 16, sizeof magic);
-    return magic == 0xBEEFC0DEu;
+  auto size_of = [](const fs::path& f) -> off_t {
+    struct stat st {};
+    if (::stat(f.c_str(), &st) != 0) throw_storage(errno, f, "stat");
+    return st.st_size;
+  };
+  // An LMDB data file starts with a meta page: a 16-byte page header, then the magic, the
+  // version, the map address and size, and the free database, whose first word holds the page
+  // size. LMDB needs both meta pages (two pages); a shorter file was truncated.
+  auto check_lmdb_file = [&](const fs::path& f, const std::string& what_if_not) {
+    const int fd = ::open(f.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw_storage(errno, f, "open");
+    std::array<char, 48> head{};
+    const ssize_t got = ::pread(fd, head.data(), head.size(), 0);
+    const int err = errno;
+    struct stat st {};
+    const int stat_rc = ::fstat(fd, &st);
+    ::close(fd);
+    if (got < 0) throw_storage(err, f, "read");
+    if (stat_rc != 0) throw_storage(errno, f, "stat");
+    std::uint32_t magic = 0, psize = 0;
+    if (got == static_cast<ssize_t>(head.size())) {
+      std::memcpy(&magic, head.data() + 16, sizeof magic);
+      std::memcpy(&psize, head.data() + 40, sizeof psize);
+    }
+    if (magic != 0xBEEFC0DEu) throw not_a_board(p, what_if_not);
+    if (psize >= 512 && psize <= 65536 && (psize & (psize - 1)) == 0 &&
+        st.st_size < 2 * static_cast<off_t>(psize))
+      throw corrupt_board(f.string(), "the file is " + std::to_string(st.st_size) +
+                                          " bytes; an LMDB file holds two meta pages of " +
+                                          std::to_string(psize) + " bytes: it was truncated");
   };
   auto touch = [&](const fs::path& f) {
-    std::ofstream out{f, std::ios::binary | std::ios::app};
-    if (!out) throw std::system_error(errno, std::generic_category(), "flowkit: cannot create " + f.string());
+    const int fd = ::open(f.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) throw_storage(errno, f, "create");
+    ::close(fd);
   };
-  const fs::file_status st = fs::status(path, ec);
-  if (!fs::exists(st)) {
-    if (single_file_if_new) {
+  auto make_dir = [&](const fs::path& d) {
+    if (::mkdir(d.c_str(), 0755) != 0 && errno != EEXIST) throw_storage(errno, d, "create");
+  };
+  auto absent = [&](const std::string& why) {
+    if (opts.must_exist) throw board_not_found(p, why);
+  };
+
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno != ENOENT && errno != ENOTDIR) throw_storage(errno, path, "stat");
+    absent("it does not exist");
+    if (opts.single_file) {
       touch(path);
       return {path, false};
     }
-    fs::create_directories(path);
+    make_dir(path);
     touch(path / "data.mdb");
     return {path / "data.mdb", true};
   }
-  if (fs::is_directory(st)) {
+  if (S_ISDIR(st.st_mode)) {
     const fs::path data = path / "data.mdb";
-    if (fs::exists(data)) {
-      if (fs::file_size(data) != 0 && !is_lmdb_file(data)) throw not_a_board(p, "data.mdb is not an LMDB file");
+    std::error_code ec;
+    if (fs::exists(data, ec)) {
+      if (size_of(data) == 0)
+        absent("its data.mdb is empty");
+      else
+        check_lmdb_file(data, "data.mdb is not an LMDB file");
       return {data, true};
     }
-    if (!fs::is_empty(path)) throw not_a_board(p, "a directory that holds other files and no data.mdb");
+    fs::directory_iterator it{path, ec};
+    if (ec) throw storage_error(p, ec, "list");
+    if (it != fs::directory_iterator{})
+      throw not_a_board(p, "a directory that holds other files and no data.mdb");
+    absent("an empty directory");
     touch(data);
     return {data, true};
   }
-  if (fs::is_regular_file(st)) {
-    if (fs::file_size(path) != 0 && !is_lmdb_file(path)) throw not_a_board(p, "not an LMDB file");
+  if (S_ISREG(st.st_mode)) {
+    if (st.st_size == 0)
+      absent("an empty file");
+    else
+      check_lmdb_file(path, "not an LMDB file");
     // The data file of a directory board: open it as that board, with its lock file, or two
     // lock files would guard one data file.
-    if (path.filename() == "data.mdb" && fs::exists(path.parent_path() / "lock.mdb")) return {path, true};
+    std::error_code ec;
+    if (path.filename() == "data.mdb" && fs::exists(path.parent_path() / "lock.mdb", ec)) return {path, true};
     return {path, false};
   }
   throw not_a_board(p, "neither a directory nor a regular file");
@@ -116,8 +180,9 @@ inline lmdb_location locate_board(const std::filesystem::path& path, bool single
 
 class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
  public:
-  explicit lmdb_jobboard(const std::filesystem::path& path, lmdb_jobboard_options opts = {}) : path_(path.string()) {
-    const detail::lmdb_location where = detail::locate_board(path, opts.single_file);
+  explicit lmdb_jobboard(const std::filesystem::path& path, lmdb_jobboard_options opts = {})
+      : path_(path.string()), must_exist_(opts.must_exist) {
+    const detail::lmdb_location where = detail::locate_board(path, opts);
     detail::lmdb_env_options eo;
     eo.map_size = opts.map_size;
     eo.max_map_size = std::max(opts.max_map_size, opts.map_size);
@@ -146,7 +211,7 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
       detail::put_le(seq, r.sequence, 8);
       t.put(dbs_.meta, "sequence", seq);
       put_record(t, r, MDB_NOOVERWRITE);
-      t.put(dbs_.order, detail::order_key_bytes(r.priority, r.sequence), detail::id_key(r.id), MDB_NOOVERWRITE);
+      index(t, r);
       events.push_back(detail::event(job_event_kind::posted, r));
     });
     env_->notifier().notify();
@@ -161,13 +226,23 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
     std::vector<job> out = env_->read([&](const detail::lmdb_txn& t) {
       std::vector<job> js;
       const job_time now = job_clock::now();
-      detail::lmdb_cursor cur{t, dbs_.order};
-      for (auto kv = cur.first(); kv; kv = cur.next()) {
-        const auto id = detail::id_from_key(kv->second);
+      // Every job is claimable ('r', in job order) or claimed ('x', by expiry): both key spaces,
+      // sorted by the order key that ends every index key.
+      std::vector<std::pair<std::string_view, std::string_view>> order;  // order key, job id
+      {
+        detail::lmdb_cursor cur{t, dbs_.index};
+        for (const std::string_view prefix : {ready_prefix, expiry_prefix})
+          for (auto kv = cur.seek(prefix); kv && kv->first.starts_with(prefix); kv = cur.next())
+            if (kv->first.size() >= detail::order_key_size)
+              order.emplace_back(kv->first.substr(kv->first.size() - detail::order_key_size), kv->second);
+      }
+      std::sort(order.begin(), order.end());
+      for (const auto& [key, id_bytes] : order) {
+        const auto id = detail::id_from_key(id_bytes);
         if (!id) continue;
         try {
           const auto bytes = t.get(dbs_.jobs, detail::id_key(*id));
-          if (!bytes) throw corrupt_job(id->str(), "listed in the order index, missing from the jobs");
+          if (!bytes) throw corrupt_job(id->str(), "listed in the index, missing from the jobs");
           if (filter == only_unclaimed && detail::view_record(*id, *bytes).claimed_at(now)) continue;
           js.push_back(detail::job_access::make_job(detail::decode_record(*id, *bytes), now));
         } catch (const corrupt_job& e) {
@@ -218,16 +293,20 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
     throw job_not_found(id.str());
   }
 
-  flowkit::claim claim(const job_id& id, std::string_view owner, job_clock::duration ttl) {
+  // Claims the job for owner (this process's owner of that name) for ttl: any positive duration;
+  // one too large for the clock saturates (see detail::check_ttl).
+  template <class Rep, class Period>
+  flowkit::claim claim(const job_id& id, std::string_view owner, std::chrono::duration<Rep, Period> ttl_in) {
     detail::check_owner_name(owner);
-    ttl = detail::check_ttl(ttl);
+    const job_clock::duration ttl = detail::check_ttl(ttl_in);
+    const std::string me = detail::process_identity();
     std::vector<job_event> events;
     flowkit::claim c = env_->write([&](detail::lmdb_txn& t) {
       events.clear();
       const auto bytes = t.get(dbs_.jobs, detail::id_key(id));
       if (!bytes) throw job_not_found(id.str());
       detail::job_record r = detail::decode_record(id, *bytes);
-      claim_into(t, r, owner, ttl, job_clock::now(), events);
+      claim_into(t, r, owner, me, ttl, job_clock::now(), events);
       return detail::job_access::make_claim(r);
     });
     listeners_.fire(events);
@@ -235,32 +314,48 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
   }
 
   // Claims the first claimable job in listing order, in one transaction; nullopt if none.
-  // Corrupt records are skipped (and reported).
-  std::optional<claimed_job> claim_next(std::string_view owner, job_clock::duration ttl) {
+  // Corrupt records are skipped (and reported). Its cost does not grow with the claims held: the
+  // claims that expired since the last call are moved to the claimable ones (each once), then the
+  // first claimable job is taken.
+  template <class Rep, class Period>
+  std::optional<claimed_job> claim_next(std::string_view owner, std::chrono::duration<Rep, Period> ttl_in) {
     detail::check_owner_name(owner);
-    ttl = detail::check_ttl(ttl);
+    const job_clock::duration ttl = detail::check_ttl(ttl_in);
+    const std::string me = detail::process_identity();
     std::vector<job_event> events;
     auto out = env_->write([&](detail::lmdb_txn& t) -> std::optional<claimed_job> {
       events.clear();
       const job_time now = job_clock::now();
-      std::optional<job_id> pick;
+      release_expired(t, now);
+      std::optional<detail::job_record> pick;
+      std::vector<detail::job_record> stale;  // in 'r', yet claimed: put back in 'x'
       {
-        detail::lmdb_cursor cur{t, dbs_.order};
-        for (auto kv = cur.first(); kv && !pick; kv = cur.next()) {
+        detail::lmdb_cursor cur{t, dbs_.index};
+        for (auto kv = cur.seek(ready_prefix); kv && kv->first.starts_with(ready_prefix) && !pick;
+             kv = cur.next()) {
           const auto id = detail::id_from_key(kv->second);
           if (!id) continue;
           try {
             const auto bytes = t.get(dbs_.jobs, detail::id_key(*id));
-            if (!bytes) throw corrupt_job(id->str(), "listed in the order index, missing from the jobs");
-            if (!detail::view_record(*id, *bytes).claimed_at(now)) pick = *id;
+            if (!bytes)
+              throw corrupt_job(id->str(), "listed as claimable in the index, missing from the jobs");
+            detail::job_record r = detail::decode_record(*id, *bytes);
+            if (r.claimed_at(now))
+              stale.push_back(std::move(r));  // the wall clock stepped back past its expiry
+            else
+              pick = std::move(r);
           } catch (const corrupt_job& e) {
             events.push_back(job_event{job_event_kind::corrupt, *id, {}, 0, e.what()});
           }
         }
       }
+      for (const detail::job_record& r : stale) {
+        unindex(t, r);
+        index(t, r);
+      }
       if (!pick) return std::nullopt;
-      detail::job_record r = detail::decode_record(*pick, *t.get(dbs_.jobs, detail::id_key(*pick)));
-      claim_into(t, r, owner, ttl, now, events);
+      detail::job_record& r = *pick;
+      claim_into(t, r, owner, me, ttl, now, events);
       flowkit::claim c = detail::job_access::make_claim(r);
       return claimed_job{std::move(c), detail::job_access::make_job(std::move(r), now)};
     });
@@ -269,12 +364,15 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
   }
 
   // Heartbeat: the claim's expiry becomes now + ttl (and c is updated).
-  void extend(flowkit::claim& c, job_clock::duration ttl) {
-    ttl = detail::check_ttl(ttl);
+  template <class Rep, class Period>
+  void extend(flowkit::claim& c, std::chrono::duration<Rep, Period> ttl_in) {
+    const job_clock::duration ttl = detail::check_ttl(ttl_in);
     const job_time expires =
         owned(c, [&](detail::lmdb_txn& t, detail::job_record& r, job_time now, std::vector<job_event>&) {
-          r.expires = now + ttl;
+          unindex(t, r);
+          r.expires = detail::expiry_after(now, ttl);
           put_record(t, r);
+          index(t, r);
           return r.expires;
         });
     // Set only after the commit: an exception above leaves c as it was.
@@ -284,9 +382,12 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
   void abandon(const flowkit::claim& c) {
     owned(c, [&](detail::lmdb_txn& t, detail::job_record& r, job_time, std::vector<job_event>& events) {
       events.push_back(detail::event(job_event_kind::abandoned, r));
+      unindex(t, r);
       r.owner.clear();
+      r.owner_id.clear();
       r.expires = {};
       put_record(t, r);
+      index(t, r);
       return job_time{};
     });
     env_->notifier().notify();  // claimable again: wake waiters
@@ -295,8 +396,7 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
   void consume(const flowkit::claim& c) {
     owned(c, [&](detail::lmdb_txn& t, detail::job_record& r, job_time, std::vector<job_event>& events) {
       events.push_back(detail::event(job_event_kind::consumed, r));
-      t.del(dbs_.jobs, detail::id_key(r.id));
-      t.del(dbs_.order, detail::order_key_bytes(r.priority, r.sequence));
+      remove(t, r);
       return job_time{};
     });
   }
@@ -313,8 +413,7 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
       detail::put_str(entry, r.owner);
       detail::put_str(entry, reason);
       t.put(dbs_.trash, detail::id_key(r.id), entry);
-      t.del(dbs_.jobs, detail::id_key(r.id));
-      t.del(dbs_.order, detail::order_key_bytes(r.priority, r.sequence));
+      remove(t, r);
       return job_time{};
     });
   }
@@ -335,13 +434,15 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
       }
       return ts;
     });
-    std::sort(out.begin(), out.end(), [](const trashed_job& a, const trashed_job& b) { return a.when < b.when; });
+    std::sort(out.begin(), out.end(),
+              [](const trashed_job& a, const trashed_job& b) { return a.when < b.when; });
     return out;
   }
 
   // True as soon as a claimable job exists, false at the timeout or when stop is requested.
   // Wakes when any process posts or abandons (shared futex, see detail/lmdb_notify.hpp) and when
-  // the earliest live claim expires; it never polls.
+  // the earliest live claim expires; it never polls. Each look reads the front of the two claim
+  // indexes, not every job.
   bool wait(std::chrono::nanoseconds timeout, std::stop_token stop = {}) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     detail::shared_notifier& n = env_->notifier();
@@ -351,18 +452,16 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
       const job_time now = job_clock::now();
       std::optional<job_time> next_expiry;
       const bool ready = env_->read([&](const detail::lmdb_txn& t) {
-        detail::lmdb_cursor cur{t, dbs_.jobs};
-        for (auto kv = cur.first(); kv; kv = cur.next()) {
-          const auto id = detail::id_from_key(kv->first);
-          if (!id) continue;
-          try {
-            const detail::record_view v = detail::view_record(*id, kv->second);
-            if (!v.claimed_at(now)) return true;
-            const job_time e = detail::from_ns(v.expires_ns);
-            if (!next_expiry || e < *next_expiry) next_expiry = e;
-          } catch (const corrupt_job&) {
-            // not claimable; listings report it
+        detail::lmdb_cursor cur{t, dbs_.index};
+        for (auto kv = cur.seek(ready_prefix); kv && kv->first.starts_with(ready_prefix); kv = cur.next())
+          if (claimable(t, kv->second, now)) return true;
+        for (auto kv = cur.seek(expiry_prefix); kv && kv->first.starts_with(expiry_prefix); kv = cur.next()) {
+          const job_time e = detail::from_ns(detail::expiry_of_index_key(kv->first));
+          if (e > now) {
+            next_expiry = e;
+            return false;
           }
+          if (claimable(t, kv->second, now)) return true;
         }
         return false;
       });
@@ -371,9 +470,11 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
       const auto left = deadline - std::chrono::steady_clock::now();
       if (left <= left.zero()) return false;
       std::chrono::nanoseconds sleep = left;
-      if (next_expiry)
-        sleep = std::min(sleep, std::chrono::duration_cast<std::chrono::nanoseconds>(*next_expiry - job_clock::now()) +
-                                    std::chrono::milliseconds{1});
+      if (next_expiry) {
+        const auto to_expiry =
+            std::chrono::duration_cast<std::chrono::nanoseconds>(*next_expiry - job_clock::now());
+        if (to_expiry < left) sleep = to_expiry + std::chrono::milliseconds{1};
+      }
       n.wait(seen, std::max(sleep, std::chrono::nanoseconds{1}));
     }
   }
@@ -402,8 +503,10 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
 
  private:
   struct databases {
-    MDB_dbi jobs{}, order{}, trash{}, meta{};
+    MDB_dbi jobs{}, index{}, trash{}, meta{};
   };
+  static constexpr std::string_view ready_prefix{&detail::index_ready, 1};
+  static constexpr std::string_view expiry_prefix{&detail::index_expiry, 1};
 
   static std::string& buffer() {
     thread_local std::string buf;  // one record buffer per thread, reused by every encode
@@ -416,17 +519,75 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
     t.put(dbs_.jobs, detail::id_key(r.id), buf, flags);
   }
 
-  void claim_into(detail::lmdb_txn& t, detail::job_record& r, std::string_view owner, job_clock::duration ttl,
-                  job_time now, std::vector<job_event>& events) {
+  // The claim index. A job without an owner is in 'r'; a claimed one in 'x' under its expiry,
+  // until claim_next finds that expiry passed and moves it to 'r' (its record keeps the old owner,
+  // so that the next claim can report whom it displaced). unindex removes a job from wherever its
+  // record says it may be, so every change of a claim is unindex, change, index.
+  void index(detail::lmdb_txn& t, const detail::job_record& r) {
+    if (r.owner.empty())
+      t.put(dbs_.index, detail::index_key(detail::index_ready, r.priority, r.sequence), detail::id_key(r.id));
+    else
+      t.put(dbs_.index, detail::expiry_index_key(detail::to_ns(r.expires), r.priority, r.sequence),
+            detail::id_key(r.id));
+  }
+  void unindex(detail::lmdb_txn& t, const detail::job_record& r) {
+    t.del(dbs_.index, detail::index_key(detail::index_ready, r.priority, r.sequence));
+    if (!r.owner.empty())
+      t.del(dbs_.index, detail::expiry_index_key(detail::to_ns(r.expires), r.priority, r.sequence));
+  }
+  void remove(detail::lmdb_txn& t, const detail::job_record& r) {
+    unindex(t, r);
+    t.del(dbs_.jobs, detail::id_key(r.id));
+  }
+
+  // Moves the claims whose expiry has passed from 'x' to 'r': each claim once, so the cost is paid
+  // by the expiries, not by every claim_next.
+  void release_expired(detail::lmdb_txn& t, job_time now) {
+    std::vector<std::pair<std::string, std::string>> expired;  // 'x' key, job id
+    {
+      detail::lmdb_cursor cur{t, dbs_.index};
+      for (auto kv = cur.seek(expiry_prefix); kv && kv->first.starts_with(expiry_prefix); kv = cur.next()) {
+        if (detail::from_ns(detail::expiry_of_index_key(kv->first)) > now) break;
+        expired.emplace_back(kv->first, kv->second);
+      }
+    }
+    for (const auto& [key, id] : expired) {
+      t.del(dbs_.index, key);
+      if (key.size() == detail::expiry_index_key_size) {
+        std::string ready{detail::index_ready};
+        ready.append(key, key.size() - detail::order_key_size, detail::order_key_size);
+        t.put(dbs_.index, ready, id);
+      }
+    }
+  }
+
+  // A job whose record is sound and not claimed at now (for wait()).
+  bool claimable(const detail::lmdb_txn& t, std::string_view id_bytes, job_time now) const {
+    const auto id = detail::id_from_key(id_bytes);
+    if (!id) return false;
+    const auto bytes = t.get(dbs_.jobs, id_bytes);
+    if (!bytes) return false;
+    try {
+      return !detail::view_record(*id, *bytes).claimed_at(now);
+    } catch (const corrupt_job&) {
+      return false;  // not claimable; listings report it
+    }
+  }
+
+  void claim_into(detail::lmdb_txn& t, detail::job_record& r, std::string_view owner,
+                  std::string_view owner_id, job_clock::duration ttl, job_time now,
+                  std::vector<job_event>& events) {
     std::string displaced;
     const std::uint64_t old_token = r.token;
-    if (detail::apply_claim(r, owner, now, ttl, &displaced) == detail::claim_outcome::new_claim) {
+    unindex(t, r);
+    if (detail::apply_claim(r, owner, owner_id, now, ttl, &displaced) == detail::claim_outcome::new_claim) {
       if (!displaced.empty())
         events.push_back(job_event{job_event_kind::claim_lost, r.id, displaced, old_token,
                                    "expired; taken by '" + r.owner + "'"});
       events.push_back(detail::event(job_event_kind::claimed, r));
     }
     put_record(t, r);
+    index(t, r);
   }
 
   // Runs fn(txn, record, now, events) in a write transaction if c is the job's live claim;
@@ -473,44 +634,75 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
       s.assign(v.substr(at, n));
       at += n;
     }
-    return trashed_job{detail::job_access::make_complete(std::move(r)), std::move(strs[1]), std::move(strs[0]), when};
+    return trashed_job{detail::job_access::make_complete(std::move(r)), std::move(strs[1]),
+                       std::move(strs[0]), when};
   }
 
-  // Opens (creating on a new board) the board's databases and checks the format record, in one
-  // write transaction that writes nothing unless the board is new.
+  // Opens the board's databases, creating them on a new board, and checks the markers, in one
+  // write transaction that writes nothing unless the board is new (and aborts on a refusal, so a
+  // refused environment is left as it was):
+  // - an environment with nothing in it becomes a flowkit file (fk.file) holding a board;
+  // - a flowkit file (fk.file) with a board (fk.jobs.meta) is opened if its kind and format are
+  //   this flowkit's; one without a board gets one (the checkpoint store may have made the file);
+  // - anything else is someone else's environment, whatever its databases are called.
   void open_databases() {
     dbs_ = env_->write([&](detail::lmdb_txn& t) {
       databases d;
       const auto main = t.open_dbi(nullptr, 0);
-      bool exists = false, foreign = false;
+      bool empty = true, has_board = false, has_file = false;
       {
         detail::lmdb_cursor cur{t, *main};
         for (auto kv = cur.first(); kv; kv = cur.next()) {
-          if (kv->first == "fk.jobs.meta") exists = true;
-          if (!kv->first.starts_with("fk.")) foreign = true;
+          empty = false;
+          if (kv->first == "fk.jobs.meta") has_board = true;
+          if (kv->first == "fk.file") has_file = true;
         }
       }
-      if (exists) {
+      if (has_board) {
         d.meta = *t.open_dbi("fk.jobs.meta", 0);
         const auto kind = t.get(d.meta, "kind");
         const auto format = t.get(d.meta, "format");
         if (!kind || *kind != detail::board_kind || !format || format->size() != 4)
           throw not_a_board(path_, "its fk.jobs.meta does not describe a jobboard");
         const auto found = static_cast<std::uint32_t>(detail::get_le(*format, 0, 4));
-        if (found > detail::board_format) throw incompatible_board_format(path_, found, detail::board_format);
-      } else if (foreign) {
-        throw not_a_board(path_, "an LMDB environment that holds other data");
+        if (found != detail::board_format)
+          throw incompatible_board_format(path_, found, detail::board_format);
+        if (!has_file) throw not_a_board(path_, "a jobboard without the flowkit file marker (fk.file)");
       }
-      const unsigned create = exists ? 0u : unsigned{MDB_CREATE};
+      if (has_file) {
+        const MDB_dbi file = *t.open_dbi("fk.file", 0);
+        const auto magic = t.get(file, "magic");
+        const auto format = t.get(file, "format");
+        if (!magic || *magic != detail::file_magic || !format || format->size() != 4)
+          throw not_a_board(path_, "its fk.file is not flowkit's marker");
+        const auto found = static_cast<std::uint32_t>(detail::get_le(*format, 0, 4));
+        if (found != detail::file_format)
+          throw not_a_board(path_, "a flowkit file of format " + std::to_string(found) +
+                                       "; this flowkit reads " + std::to_string(detail::file_format));
+      } else if (!empty) {
+        throw not_a_board(path_,
+                          "an LMDB environment of another program (it holds data and no flowkit marker)");
+      }
+      if (!has_board && must_exist_)
+        throw board_not_found(path_,
+                              empty ? "an empty LMDB environment" : "a flowkit file without a jobboard");
+      const unsigned create = has_board ? 0u : unsigned{MDB_CREATE};
       auto open = [&](const char* name) {
         const auto dbi = t.open_dbi(name, create);
         if (!dbi) throw not_a_board(path_, std::string{"database "} + name + " is missing");
         return *dbi;
       };
+      if (!has_file) {
+        const MDB_dbi file = open("fk.file");
+        t.put(file, "magic", detail::file_magic);
+        std::string f;
+        detail::put_le(f, detail::file_format, 4);
+        t.put(file, "format", f);
+      }
       d.jobs = open("fk.jobs");
-      d.order = open("fk.jobs.order");
+      d.index = open("fk.jobs.index");
       d.trash = open("fk.jobs.trash");
-      if (!exists) {
+      if (!has_board) {
         d.meta = open("fk.jobs.meta");
         t.put(d.meta, "kind", detail::board_kind);
         std::string f;
@@ -522,6 +714,7 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
   }
 
   std::string path_;
+  bool must_exist_ = false;
   std::shared_ptr<detail::lmdb_env> env_;
   databases dbs_;
   detail::listener_set listeners_;

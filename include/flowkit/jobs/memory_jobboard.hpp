@@ -33,6 +33,7 @@ class memory_jobboard : public detail::board_front<memory_jobboard> {
       std::lock_guard lk{mu_};
       r.sequence = ++sequence_;
       order_.emplace(detail::order_of(r), r.id);
+      index_locked(r);
       events.push_back(detail::event(job_event_kind::posted, r));
       jobs_.emplace(r.id, std::move(r));
     }
@@ -66,9 +67,10 @@ class memory_jobboard : public detail::board_front<memory_jobboard> {
     throw job_not_found(id.str());
   }
 
-  flowkit::claim claim(const job_id& id, std::string_view owner, job_clock::duration ttl) {
+  template <class Rep, class Period>
+  flowkit::claim claim(const job_id& id, std::string_view owner, std::chrono::duration<Rep, Period> ttl_in) {
     detail::check_owner_name(owner);
-    ttl = detail::check_ttl(ttl);
+    const job_clock::duration ttl = detail::check_ttl(ttl_in);
     std::vector<job_event> events;
     flowkit::claim c;
     {
@@ -82,17 +84,28 @@ class memory_jobboard : public detail::board_front<memory_jobboard> {
     return c;
   }
 
-  std::optional<claimed_job> claim_next(std::string_view owner, job_clock::duration ttl) {
+  template <class Rep, class Period>
+  std::optional<claimed_job> claim_next(std::string_view owner, std::chrono::duration<Rep, Period> ttl_in) {
     detail::check_owner_name(owner);
-    ttl = detail::check_ttl(ttl);
+    const job_clock::duration ttl = detail::check_ttl(ttl_in);
     std::vector<job_event> events;
     std::optional<claimed_job> out;
     {
       std::lock_guard lk{mu_};
       const job_time now = job_clock::now();
-      for (const auto& [key, id] : order_) {
-        detail::job_record& r = jobs_.at(id);
-        if (r.claimed_at(now)) continue;
+      // As on the LMDB board: claims that expired move to ready_, then ready_'s first job is
+      // the first claimable one; the cost does not grow with the claims held.
+      while (!expiring_.empty() && expiring_.begin()->first.first <= now) {
+        ready_.emplace(expiring_.begin()->first.second, expiring_.begin()->second);
+        expiring_.erase(expiring_.begin());
+      }
+      while (!ready_.empty()) {
+        detail::job_record& r = jobs_.at(ready_.begin()->second);
+        if (r.claimed_at(now)) {  // the wall clock stepped back past its expiry: claimed again
+          unindex_locked(r);
+          index_locked(r);
+          continue;
+        }
         claim_locked(r, owner, ttl, events);
         out = claimed_job{detail::job_access::make_claim(r), detail::job_access::make_job(r, now)};
         break;
@@ -102,10 +115,13 @@ class memory_jobboard : public detail::board_front<memory_jobboard> {
     return out;
   }
 
-  void extend(flowkit::claim& c, job_clock::duration ttl) {
-    ttl = detail::check_ttl(ttl);
+  template <class Rep, class Period>
+  void extend(flowkit::claim& c, std::chrono::duration<Rep, Period> ttl_in) {
+    const job_clock::duration ttl = detail::check_ttl(ttl_in);
     owned(c, [&](detail::job_record& r, job_time now, std::vector<job_event>&) {
-      r.expires = now + ttl;
+      unindex_locked(r);
+      r.expires = detail::expiry_after(now, ttl);
+      index_locked(r);
       detail::job_access::set_expiry(c, r.expires);
     });
   }
@@ -113,8 +129,11 @@ class memory_jobboard : public detail::board_front<memory_jobboard> {
   void abandon(const flowkit::claim& c) {
     owned(c, [&](detail::job_record& r, job_time, std::vector<job_event>& events) {
       events.push_back(detail::event(job_event_kind::abandoned, r));
+      unindex_locked(r);
       r.owner.clear();
+      r.owner_id.clear();
       r.expires = {};
+      index_locked(r);
     });
     cv_.notify_all();
   }
@@ -152,15 +171,19 @@ class memory_jobboard : public detail::board_front<memory_jobboard> {
         if (!next_expiry || r.expires < *next_expiry) next_expiry = r.expires;
       }
       auto until = deadline;
-      if (next_expiry)
-        until = std::min(until, std::chrono::steady_clock::now() +
-                                    std::chrono::ceil<std::chrono::steady_clock::duration>(*next_expiry - now));
+      if (next_expiry) {
+        // Compared as durations before adding: a saturated expiry (job_time::max()) must not wrap.
+        const auto steady_now = std::chrono::steady_clock::now();
+        const auto to_expiry = std::chrono::ceil<std::chrono::steady_clock::duration>(*next_expiry - now);
+        if (to_expiry < deadline - steady_now) until = steady_now + to_expiry;
+      }
       const auto seen = sequence_ + changes_;
       cv_.wait_until(lk, stop, until, [&] { return sequence_ + changes_ != seen; });
       if (stop.stop_requested()) return false;
       if (std::chrono::steady_clock::now() >= deadline) {
         const job_time later = job_clock::now();
-        return std::any_of(jobs_.begin(), jobs_.end(), [&](const auto& kv) { return !kv.second.claimed_at(later); });
+        return std::any_of(jobs_.begin(), jobs_.end(),
+                           [&](const auto& kv) { return !kv.second.claimed_at(later); });
       }
     }
   }
@@ -173,15 +196,39 @@ class memory_jobboard : public detail::board_front<memory_jobboard> {
                     std::vector<job_event>& events) {
     std::string displaced;
     const auto old_token = r.token;
-    if (detail::apply_claim(r, owner, job_clock::now(), ttl, &displaced) == detail::claim_outcome::new_claim) {
+    unindex_locked(r);
+    detail::claim_outcome outcome{};
+    try {
+      outcome = detail::apply_claim(r, owner, detail::process_identity(), job_clock::now(), ttl, &displaced);
+    } catch (...) {
+      index_locked(r);  // refused: r is unchanged, and goes back where it was
+      throw;
+    }
+    index_locked(r);
+    if (outcome == detail::claim_outcome::new_claim) {
       if (!displaced.empty())
-        events.push_back(job_event{job_event_kind::claim_lost, r.id, displaced, old_token, "expired; taken by '" + r.owner + "'"});
+        events.push_back(job_event{job_event_kind::claim_lost, r.id, displaced, old_token,
+                                   "expired; taken by '" + r.owner + "'"});
       events.push_back(detail::event(job_event_kind::claimed, r));
     }
   }
 
+  // Claimable jobs in ready_ (job order), claimed ones in expiring_ (expiry, then job order), as
+  // the LMDB board's index; a claim that expired stays in expiring_ until claim_next moves it.
+  void index_locked(const detail::job_record& r) {
+    if (r.owner.empty())
+      ready_.emplace(detail::order_of(r), r.id);
+    else
+      expiring_.emplace(std::pair{r.expires, detail::order_of(r)}, r.id);
+  }
+  void unindex_locked(const detail::job_record& r) {
+    ready_.erase(detail::order_of(r));
+    if (!r.owner.empty()) expiring_.erase(std::pair{r.expires, detail::order_of(r)});
+  }
+
   void erase_locked(const detail::job_record& r) {
     const job_id id = r.id;  // r dies in the erase: callers touch it no more
+    unindex_locked(r);
     order_.erase(detail::order_of(r));
     jobs_.erase(id);
   }
@@ -210,6 +257,8 @@ class memory_jobboard : public detail::board_front<memory_jobboard> {
   std::condition_variable_any cv_;
   std::map<job_id, detail::job_record> jobs_;
   std::map<detail::order_key, job_id> order_;
+  std::map<detail::order_key, job_id> ready_;
+  std::map<std::pair<job_time, detail::order_key>, job_id> expiring_;
   std::vector<trashed_job> trash_;
   std::uint64_t sequence_ = 0;
   std::uint64_t changes_ = 0;

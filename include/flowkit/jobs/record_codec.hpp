@@ -1,14 +1,15 @@
 #pragma once
-// The byte layout of a job record in a board file (format 1). Little-endian, fixed header first
-// so that claim checks read a few fields; a checksum over the whole record so that a damaged
+// The byte layout of a job record in a board file (board format 2, record version 2). Little-endian, fixed
+// header first so that claim checks read a few fields; a checksum over the whole record so that a damaged
 // record is reported as corrupt instead of served.
 //
-//   0  u8  record version (1)        1  u8  priority        2  u16 zero
+//   0  u8  record version (2)        1  u8  priority        2  u16 zero
 //   4  u32 FNV-1a of bytes [0,4) and [8,end)
 //   8  u64 sequence    16 i64 created (ns since epoch)    24 i64 claim expiry (ns)
 //   32 u64 token (claims so far)
-//   40 six strings, each u32 length + bytes: owner, name, flow, flow_detail, store signature,
-//      store bytes (a Boost binary archive without header)
+//   40 seven strings, each u32 length + bytes: owner, owner identity (the claiming process),
+//      name, flow, flow_detail, store signature, store bytes (a Boost binary archive without
+//      header)
 
 #include <flowkit/jobs/job.hpp>
 
@@ -20,7 +21,8 @@
 
 namespace flowkit::detail {
 
-inline constexpr std::uint8_t record_version = 1;
+inline constexpr std::uint8_t record_version = 2;
+inline constexpr std::size_t record_strings = 7;
 inline constexpr std::size_t record_header = 40;
 
 inline std::uint32_t fnv1a(std::string_view bytes, std::uint32_t h = 2166136261u) noexcept {
@@ -66,9 +68,10 @@ inline void encode_record(const job_record& r, std::string& out) {
   put_le(out, static_cast<std::uint64_t>(to_ns(r.created)), 8);
   put_le(out, static_cast<std::uint64_t>(to_ns(r.expires)), 8);
   put_le(out, r.token, 8);
-  for (std::string_view s : {std::string_view{r.owner}, std::string_view{r.name}, std::string_view{r.flow},
-                             std::string_view{r.flow_detail}, std::string_view{r.store_signature},
-                             std::string_view{r.store_bytes}})
+  for (std::string_view s :
+       {std::string_view{r.owner}, std::string_view{r.owner_id}, std::string_view{r.name},
+        std::string_view{r.flow}, std::string_view{r.flow_detail}, std::string_view{r.store_signature},
+        std::string_view{r.store_bytes}})
     put_str(out, s);
   const std::uint32_t sum = record_checksum(out);
   for (int i = 0; i < 4; ++i) out[4 + i] = static_cast<char>((sum >> (8 * i)) & 0xff);
@@ -88,7 +91,8 @@ struct record_view {
 
 inline record_view view_record(const job_id& id, std::string_view rec) {
   auto bad = [&](const std::string& why) { return corrupt_job(id.str(), why); };
-  if (rec.size() < record_header + 6 * 4) throw bad("record of " + std::to_string(rec.size()) + " bytes is too short");
+  if (rec.size() < record_header + record_strings * 4)
+    throw bad("record of " + std::to_string(rec.size()) + " bytes is too short");
   if (static_cast<std::uint8_t>(rec[0]) != record_version)
     throw bad("unknown record version " + std::to_string(static_cast<unsigned char>(rec[0])));
   if (static_cast<std::uint32_t>(get_le(rec, 4, 4)) != record_checksum(rec)) throw bad("checksum mismatch");
@@ -114,7 +118,8 @@ inline job_record decode_record(const job_id& id, std::string_view rec) {
   r.expires = from_ns(v.expires_ns);
   r.token = v.token;
   std::size_t at = record_header;
-  for (std::string* field : {&r.owner, &r.name, &r.flow, &r.flow_detail, &r.store_signature, &r.store_bytes}) {
+  for (std::string* field :
+       {&r.owner, &r.owner_id, &r.name, &r.flow, &r.flow_detail, &r.store_signature, &r.store_bytes}) {
     if (rec.size() - at < 4) throw corrupt_job(id.str(), "record truncated");
     const std::size_t len = get_le(rec, at, 4);
     at += 4;
@@ -143,5 +148,37 @@ inline std::string order_key_bytes(job_priority p, std::uint64_t sequence) {
   for (int i = 0; i < 8; ++i) k[1 + i] = static_cast<char>((sequence >> (8 * (7 - i))) & 0xff);
   return k;
 }
+
+// The board's index database, fk.jobs.index: two key spaces in one B-tree (every tree a
+// transaction changes costs page writes at its commit, and a claim changes both spaces). Every
+// job is in exactly one of them; every key ends with the job's order key.
+//   'r' + order key -> job id   the claimable jobs, in listing order
+//   'x' + expiry + order key -> job id   the claimed jobs by expiry: ns since the epoch with the
+//                              sign bit flipped, big-endian, so that LMDB's byte order is time order
+inline constexpr std::size_t order_key_size = 9;
+inline constexpr char index_ready = 'r';
+inline constexpr char index_expiry = 'x';
+
+inline std::string index_key(char space, job_priority p, std::uint64_t sequence) {
+  std::string k(1, space);
+  k += order_key_bytes(p, sequence);
+  return k;
+}
+inline std::string expiry_index_key(std::int64_t expires_ns, job_priority p, std::uint64_t sequence) {
+  const std::uint64_t biased = static_cast<std::uint64_t>(expires_ns) ^ (std::uint64_t{1} << 63);
+  std::string k(9, index_expiry);
+  for (int i = 0; i < 8; ++i)
+    k[static_cast<std::size_t>(1 + i)] = static_cast<char>((biased >> (8 * (7 - i))) & 0xff);
+  k += order_key_bytes(p, sequence);
+  return k;
+}
+// The expiry in an 'x' key (18 bytes); the order key is its last 9 bytes.
+inline std::int64_t expiry_of_index_key(std::string_view k) noexcept {
+  std::uint64_t biased = 0;
+  for (std::size_t i = 1; i < 9 && i < k.size(); ++i)
+    biased = (biased << 8) | static_cast<unsigned char>(k[i]);
+  return static_cast<std::int64_t>(biased ^ (std::uint64_t{1} << 63));
+}
+inline constexpr std::size_t expiry_index_key_size = 1 + 8 + 9;
 
 }  // namespace flowkit::detail

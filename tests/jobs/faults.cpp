@@ -1,0 +1,486 @@
+// The LMDB board under faults: a truncated file, a full disk, a read-only filesystem, permission
+// denied, a missing parent, a mistyped path, someone else's LMDB environment. Every case that
+// could kill a process (SIGBUS) runs in a forked child, so that a regression fails the test
+// instead of the test runner; children report through a pipe and only the parent asserts. Disks
+// are real: real board files truncated, a real tmpfs filled up (mounted in the child's private
+// mount namespace, so it vanishes with the child and needs no clean-up).
+
+#include "support.hpp"
+
+#include <flowkit/lmdb.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <lmdb.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iterator>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace fk = flowkit;
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using Catch::Contains;
+
+namespace {
+
+struct checkout {
+  static constexpr fk::name name = "checkout";
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in{p, std::ios::binary};
+  return {std::istreambuf_iterator<char>{in}, {}};
+}
+
+std::vector<std::string> listing(const fs::path& dir) {
+  std::vector<std::string> out;
+  for (const auto& e : fs::directory_iterator{dir}) out.push_back(e.path().filename().string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// a + b by appending (GCC 12 -O2 misreports `"literal" + std::string` with -Werror=restrict).
+std::string cat(std::string_view a, std::string_view b) {
+  std::string s{a};
+  s += b;
+  return s;
+}
+
+// What a child reports: "key=value" lines.
+class report {
+ public:
+  void set(const std::string& key, const std::string& value) { text_ += key + "=" + value + "\n"; }
+  const std::string& text() const noexcept { return text_; }
+
+  static std::map<std::string, std::string> parse(const std::string& text) {
+    std::map<std::string, std::string> out;
+    std::istringstream in{text};
+    for (std::string line; std::getline(in, line);) {
+      const auto eq = line.find('=');
+      if (eq != std::string::npos) out[line.substr(0, eq)] = line.substr(eq + 1);
+    }
+    return out;
+  }
+
+ private:
+  std::string text_;
+};
+
+struct child_result {
+  int code;  // 128 + signal if it died: 135 is SIGBUS
+  std::map<std::string, std::string> values;
+};
+
+// Runs body in a forked child, which fills a report; the report is read once the child exited
+// normally (a child that died sent nothing).
+child_result in_child(const std::function<int(report&)>& body) {
+  fk::test::channel out;
+  const pid_t pid = fk::test::spawn([&] {
+    report r;
+    const int code = body(r);
+    out.send_text(r.text());
+    return code;
+  });
+  const int code = fk::test::join(pid);
+  child_result res{code, {}};
+  if (code < 128 && code != 99) res.values = report::parse(out.receive_text());
+  return res;
+}
+
+// The outcome of an attempt, as a report value: "ok", or the error's kind and what().
+template <class F>
+std::string attempt(F&& f) {
+  try {
+    f();
+    return "ok";
+  } catch (const fk::storage_error& e) {
+    return cat(e.no_space() ? "nospace: " : "storage: ", e.what());
+  } catch (const fk::jobboard_error& e) {
+    return cat("board: ", e.what());
+  } catch (const std::exception& e) {
+    return cat("other: ", e.what());
+  }
+}
+
+bool starts_with(const std::string& s, std::string_view prefix) { return s.rfind(prefix, 0) == 0; }
+
+void make_board(const fs::path& path, int jobs, int claims) {
+  fk::lmdb_jobboard board{path, {.durability = fk::durability::process_crash_safe}};
+  const std::string payload(200, 'p');
+  for (int i = 0; i < jobs; ++i) board.post("j", checkout{}, fk::store<"order_id", "note">(i, payload));
+  for (int i = 0; i < claims; ++i) board.claim_next("w", 1h);
+}
+
+}  // namespace
+
+TEST_CASE("a truncated board file is refused at open with an error naming it, and nothing dies of SIGBUS",
+          "[jobboard][faults]") {
+  fk::test::temp_dir dir;
+  const fs::path original = dir / "original";
+  make_board(original, 3000, 100);
+  const auto full = fs::file_size(original / "data.mdb");
+  REQUIRE(full > 100 * 4096);
+
+  // 1/2, 1/4, 1/10 of the file, and less than LMDB's two meta pages.
+  const std::uintmax_t cut = GENERATE_COPY(full / 2, full / 4, full / 10, std::uintmax_t{6000});
+  const fs::path board = dir / "cut";
+  fs::copy(original, board, fs::copy_options::recursive);
+  fs::resize_file(board / "data.mdb", cut);
+  INFO("data.mdb cut from " << full << " to " << cut << " bytes");
+
+  const child_result r = in_child([&](report& rep) {
+    rep.set("open", attempt([&] {
+              fk::lmdb_jobboard b{board};
+              // Had it opened, these are the calls that used to die of SIGBUS.
+              rep.set("jobs", std::to_string(b.jobs().size()));
+              rep.set("check", std::to_string(b.check().size()));
+              rep.set("claim_next", b.claim_next("w", 1h) ? "a job" : "none");
+            }));
+    try {
+      fk::lmdb_jobboard b{board};
+    } catch (const fk::corrupt_board& e) {
+      rep.set("type", "corrupt_board");
+      rep.set("path", e.path());
+    } catch (...) {
+    }
+    return 0;
+  });
+  REQUIRE(r.code == 0);  // 135: the child died of SIGBUS
+  CHECK_THAT(r.values.at("open"), Contains(cat("storage: flowkit: open ", (board / "data.mdb").string())) &&
+                                      Contains("truncated"));
+  CHECK(r.values.at("type") == "corrupt_board");
+  CHECK(r.values.at("path") == (board / "data.mdb").string());
+  CHECK(r.values.count("jobs") == 0);
+  CHECK(slurp(board / "data.mdb").size() == cut);  // refused, not repaired or grown
+}
+
+TEST_CASE(
+    "on a full disk opening and posting fail with no space left on device and nothing committed is lost",
+    "[jobboard][faults]") {
+  fk::test::temp_dir dir;
+  const fs::path mnt = dir / "mnt";
+  fs::create_directory(mnt);
+  const child_result r = in_child([&](report& rep) {
+    if (!fk::test::mount_private_tmpfs(mnt, std::size_t{4} << 20)) return fk::test::cannot_run;
+    const fs::path filler = mnt / "filler";
+
+    // A new board on a full filesystem: LMDB's lock file is where it used to die (SIGBUS).
+    fk::test::fill_filesystem(filler);
+    rep.set("full.open", attempt([&] { fk::lmdb_jobboard b{mnt / "new"}; }));
+    try {
+      fk::lmdb_jobboard b{mnt / "new"};
+    } catch (const fk::jobboard_error& e) {
+      rep.set("full.is_storage_error", dynamic_cast<const fk::storage_error*>(&e) ? "yes" : "no");
+    }
+    fs::remove_all(mnt / "new");
+
+    // Every amount of free space from none to enough: each step fails at a later file (the lock
+    // file, LMDB's first pages, its first commit, the notify file) or opens and posts.
+    for (std::size_t leave = 0; leave <= 96 * 1024; leave += 4096) {
+      fk::test::fill_filesystem(filler, leave);
+      rep.set(fk::test::numbered("sweep.", static_cast<long long>(leave)), attempt([&] {
+                fk::lmdb_jobboard b{mnt / "sweep"};
+                b.post("j", checkout{}, fk::store<"order_id">(1));
+              }));
+      fs::remove_all(mnt / "sweep");
+    }
+
+    // Posting until the disk is full: the post that does not fit fails, the others stay.
+    fs::remove(filler);
+    const fs::path path = mnt / "board";
+    std::size_t committed = 0;
+    fk::job_id claimed;
+    {
+      fk::lmdb_jobboard b{path};
+      for (int i = 0; i < 20; ++i, ++committed) b.post("j", checkout{}, fk::store<"order_id">(i));
+      claimed = b.claim_next("w", 1h)->claim.job();
+      fk::test::fill_filesystem(filler);
+      const std::string big(16 * 1024, 'x');
+      std::string outcome = "ok";
+      for (int i = 0; i < 100000 && outcome == "ok"; ++i) {
+        outcome = attempt([&] { b.post("j", checkout{}, fk::store<"order_id", "blob">(i, big)); });
+        if (outcome == "ok") ++committed;
+      }
+      rep.set("post", outcome);
+    }
+    rep.set("committed", std::to_string(committed));
+    rep.set("reopen", attempt([&] {
+              fk::lmdb_jobboard b{path};
+              rep.set("reopen.jobs", std::to_string(b.jobs().size()));
+              rep.set("reopen.check", std::to_string(b.check().size()));
+              rep.set("reopen.owner", b.get(claimed).owner().value_or("(none)"));
+            }));
+    fs::remove(filler);
+    rep.set("after_freeing", attempt([&] {
+              fk::lmdb_jobboard b{path};
+              b.post("j", checkout{}, fk::store<"order_id">(0));
+            }));
+    return 0;
+  });
+  if (r.code == fk::test::cannot_run) {
+    WARN("skipped: cannot mount a tmpfs in a private mount namespace here (needs root or user namespaces)");
+    return;
+  }
+  REQUIRE(r.code == 0);  // 135: SIGBUS
+  const auto& v = r.values;
+  CHECK_THAT(v.at("full.open"), Contains("nospace: flowkit: ") && Contains("no space left on device") &&
+                                    Contains((mnt / "new").string()));
+  CHECK(v.at("full.is_storage_error") == "yes");
+
+  int refused = 0, opened = 0;
+  std::set<std::string> failing_files;
+  for (const auto& [key, outcome] : v) {
+    if (!starts_with(key, "sweep.")) continue;
+    INFO(key << " = " << outcome);
+    CHECK((outcome == "ok" || starts_with(outcome, "nospace: ")));
+    CHECK((outcome == "ok" || Contains((mnt / "sweep").string()).match(outcome)));
+    if (outcome == "ok") {
+      ++opened;
+    } else {
+      ++refused;
+      for (const char* f : {"lock.mdb", "data.mdb", "flowkit-notify"})
+        if (outcome.find(f) != std::string::npos) failing_files.insert(f);
+    }
+  }
+  CHECK(refused > 0);
+  CHECK(opened > 0);
+  CHECK(failing_files.count("lock.mdb") == 1);
+  CHECK(failing_files.count("data.mdb") == 1);
+  CHECK(failing_files.count("flowkit-notify") == 1);
+
+  CHECK_THAT(v.at("post"), Contains("nospace: ") && Contains("no space left on device") &&
+                               Contains((mnt / "board" / "data.mdb").string()));
+  CHECK(std::stoul(v.at("committed")) >= 20);
+  CHECK(v.at("reopen") == "ok");  // an existing board opens on a full disk
+  CHECK(v.at("reopen.jobs") == v.at("committed"));
+  CHECK(v.at("reopen.check") == "0");
+  CHECK(v.at("reopen.owner") == "w");
+  CHECK(v.at("after_freeing") == "ok");
+}
+
+TEST_CASE("errors of the storage under a board are jobboard errors that name the path",
+          "[jobboard][faults]") {
+  fk::test::temp_dir dir;
+
+  SECTION("a missing parent directory is not created") {
+    const fs::path p = dir / "missing" / "board";
+    try {
+      fk::lmdb_jobboard board{p};
+      FAIL("opened a board under a missing directory");
+    } catch (const fk::jobboard_error& e) {
+      const auto* s = dynamic_cast<const fk::storage_error*>(&e);
+      REQUIRE(s);
+      CHECK(s->error_code() == std::errc::no_such_file_or_directory);
+      CHECK(s->path() == p.string());
+      CHECK_THAT(e.what(), Contains(p.string()) && Contains("no such file or directory"));
+    }
+    CHECK_FALSE(fs::exists(dir / "missing"));
+  }
+  SECTION("a path under a regular file") {
+    std::ofstream{dir / "file.txt"} << "x";
+    const fs::path p = dir / "file.txt" / "board";
+    try {
+      fk::lmdb_jobboard board{p};
+      FAIL("opened a board under a file");
+    } catch (const fk::storage_error& e) {
+      CHECK(e.error_code() == std::errc::not_a_directory);
+      CHECK_THAT(e.what(), Contains(p.string()) && Contains("not a directory"));
+    }
+  }
+  SECTION("the map at its maximum size") {
+    fk::lmdb_jobboard small{dir / "small",
+                            {.map_size = std::size_t{1} << 20, .max_map_size = std::size_t{1} << 20}};
+    const std::string payload(16 * 1024, 'x');
+    try {
+      for (int i = 0; i < 200; ++i) small.post("j", checkout{}, fk::store<"blob">(payload));
+      FAIL("a 1 MiB map held 3 MiB");
+    } catch (const fk::jobboard_error& e) {
+      const auto* l = dynamic_cast<const fk::lmdb_error*>(&e);
+      REQUIRE(l);
+      CHECK(l->code() == MDB_MAP_FULL);
+      CHECK_THAT(e.what(), Contains((dir / "small" / "data.mdb").string()) && Contains("maximum map size"));
+    }
+  }
+  SECTION("permission denied") {
+    // Tests run as root, whom file modes do not stop: the child becomes nobody first.
+    fs::create_directory(dir / "shared");
+    fs::permissions(dir.path(), fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                    fs::perms::others_read | fs::perms::others_exec);
+    make_board(dir / "shared" / "board", 3, 0);  // root's board, 0644 files in a 0755 directory
+    const child_result r = in_child([&](report& rep) {
+      if (::geteuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) return fk::test::cannot_run;
+      rep.set("new", attempt([&] { fk::lmdb_jobboard b{dir / "shared" / "new"}; }));
+      rep.set("existing", attempt([&] { fk::lmdb_jobboard b{dir / "shared" / "board"}; }));
+      return 0;
+    });
+    if (r.code == fk::test::cannot_run) {
+      WARN("skipped: cannot drop privileges here");
+      return;
+    }
+    REQUIRE(r.code == 0);
+    CHECK_THAT(r.values.at("new"),
+               Contains(cat("storage: flowkit: create ", (dir / "shared" / "new").string())) &&
+                   Contains("permission denied"));
+    CHECK_THAT(r.values.at("existing"), Contains("storage: flowkit: ") &&
+                                            Contains((dir / "shared" / "board").string()) &&
+                                            Contains("permission denied"));
+    CHECK_FALSE(fs::exists(dir / "shared" / "new"));
+  }
+  SECTION("a read-only filesystem") {
+    const fs::path mnt = dir / "mnt";
+    fs::create_directory(mnt);
+    const child_result r = in_child([&](report& rep) {
+      if (!fk::test::mount_private_tmpfs(mnt, std::size_t{1} << 20)) return fk::test::cannot_run;
+      make_board(mnt / "board", 3, 0);
+      if (!fk::test::remount_read_only(mnt)) return fk::test::cannot_run;
+      rep.set("new", attempt([&] { fk::lmdb_jobboard b{mnt / "new"}; }));
+      rep.set("existing", attempt([&] { fk::lmdb_jobboard b{mnt / "board"}; }));
+      return 0;
+    });
+    if (r.code == fk::test::cannot_run) {
+      WARN("skipped: cannot mount a tmpfs in a private mount namespace here");
+      return;
+    }
+    REQUIRE(r.code == 0);
+    CHECK_THAT(r.values.at("new"), Contains(cat("storage: flowkit: create ", (mnt / "new").string())) &&
+                                       Contains("read-only file system"));
+    CHECK_THAT(r.values.at("existing"), Contains("storage: ") && Contains((mnt / "board").string()) &&
+                                            Contains("read-only file system"));
+  }
+}
+
+TEST_CASE("must_exist opens only a board that exists", "[jobboard][faults]") {
+  fk::test::temp_dir dir;
+  const fk::lmdb_jobboard_options only_existing{.must_exist = true};
+
+  SECTION("a mistyped path") {
+    const fs::path p = dir / "boadr";
+    try {
+      fk::lmdb_jobboard board{p, only_existing};
+      FAIL("opened a board that does not exist");
+    } catch (const fk::board_not_found& e) {
+      CHECK(e.path() == p.string());
+      CHECK_THAT(e.what(), Contains(p.string()) && Contains("does not exist"));
+    }
+    CHECK_FALSE(fs::exists(p));
+    fk::lmdb_jobboard_options single = only_existing;
+    single.single_file = true;
+    CHECK_THROWS_AS((fk::lmdb_jobboard{dir / "jobs.fkb", single}), fk::board_not_found);
+    CHECK(listing(dir.path()).empty());
+  }
+  SECTION("an empty directory") {
+    fs::create_directory(dir / "empty");
+    CHECK_THROWS_AS((fk::lmdb_jobboard{dir / "empty", only_existing}), fk::board_not_found);
+    CHECK(listing(dir / "empty").empty());
+  }
+  SECTION("an empty LMDB environment") {
+    fs::create_directory(dir / "env");
+    MDB_env* env = nullptr;
+    REQUIRE(mdb_env_create(&env) == 0);
+    REQUIRE(mdb_env_open(env, (dir / "env").c_str(), 0, 0644) == 0);
+    mdb_env_close(env);
+    const std::string before = slurp(dir / "env" / "data.mdb");
+    CHECK_THROWS_AS((fk::lmdb_jobboard{dir / "env", only_existing}), fk::board_not_found);
+    CHECK(slurp(dir / "env" / "data.mdb") == before);
+  }
+  SECTION("an existing board opens") {
+    make_board(dir / "board", 2, 0);
+    fk::lmdb_jobboard board{dir / "board", only_existing};
+    CHECK(board.size() == 2);
+  }
+}
+
+TEST_CASE("an LMDB environment of another program is refused even if its databases are named fk.*",
+          "[jobboard][faults]") {
+  fk::test::temp_dir dir;
+  const fs::path other = dir / "other";
+  fs::create_directory(other);
+  {
+    MDB_env* env = nullptr;
+    REQUIRE(mdb_env_create(&env) == 0);
+    REQUIRE(mdb_env_set_maxdbs(env, 4) == 0);
+    REQUIRE(mdb_env_open(env, other.c_str(), 0, 0644) == 0);
+    MDB_txn* txn = nullptr;
+    REQUIRE(mdb_txn_begin(env, nullptr, 0, &txn) == 0);
+    for (const char* name : {"fk.jobs", "fk.settings"}) {
+      MDB_dbi dbi{};
+      REQUIRE(mdb_dbi_open(txn, name, MDB_CREATE, &dbi) == 0);
+      MDB_val k{3, const_cast<char*>("key")}, v{5, const_cast<char*>("value")};
+      REQUIRE(mdb_put(txn, dbi, &k, &v, 0) == 0);
+    }
+    REQUIRE(mdb_txn_commit(txn) == 0);
+    mdb_env_close(env);
+  }
+  const std::string data = slurp(other / "data.mdb");
+  const auto lock_size = fs::file_size(other / "lock.mdb");
+  try {
+    fk::lmdb_jobboard board{other};
+    FAIL("adopted another program's environment");
+  } catch (const fk::not_a_board& e) {
+    CHECK(e.path() == other.string());
+    CHECK_THAT(e.what(), Contains("another program"));
+  }
+  CHECK(slurp(other / "data.mdb") == data);
+  CHECK(fs::file_size(other / "lock.mdb") == lock_size);
+  CHECK(listing(other) == std::vector<std::string>{"data.mdb", "lock.mdb"});
+}
+
+TEST_CASE("a flowkit file without a board gets one and keeps what else it holds", "[jobboard][faults]") {
+  fk::test::temp_dir dir;
+  const fs::path path = dir / "store";
+  fs::create_directory(path);
+  {
+    // What the checkpoint store will leave: the flowkit marker and its own databases.
+    MDB_env* env = nullptr;
+    REQUIRE(mdb_env_create(&env) == 0);
+    REQUIRE(mdb_env_set_maxdbs(env, 4) == 0);
+    REQUIRE(mdb_env_open(env, path.c_str(), 0, 0644) == 0);
+    MDB_txn* txn = nullptr;
+    REQUIRE(mdb_txn_begin(env, nullptr, 0, &txn) == 0);
+    MDB_dbi file{}, flows{};
+    REQUIRE(mdb_dbi_open(txn, "fk.file", MDB_CREATE, &file) == 0);
+    REQUIRE(mdb_dbi_open(txn, "fk.flows", MDB_CREATE, &flows) == 0);
+    MDB_val mk{5, const_cast<char*>("magic")}, mv{7, const_cast<char*>("flowkit")};
+    MDB_val fk_{6, const_cast<char*>("format")}, fv{4, const_cast<char*>("\x01\x00\x00\x00")};
+    MDB_val k{3, const_cast<char*>("run")}, v{2, const_cast<char*>("42")};
+    REQUIRE(mdb_put(txn, file, &mk, &mv, 0) == 0);
+    REQUIRE(mdb_put(txn, file, &fk_, &fv, 0) == 0);
+    REQUIRE(mdb_put(txn, flows, &k, &v, 0) == 0);
+    REQUIRE(mdb_txn_commit(txn) == 0);
+    mdb_env_close(env);
+  }
+  CHECK_THROWS_AS((fk::lmdb_jobboard{path, {.must_exist = true}}), fk::board_not_found);
+  fk::lmdb_jobboard board{path};
+  board.post("j", checkout{}, fk::store<"order_id">(1));
+  CHECK(board.size() == 1);
+  board.environment()->read([&](const fk::detail::lmdb_txn& t) {
+    MDB_dbi flows{};
+    REQUIRE(mdb_dbi_open(t.handle(), "fk.flows", 0, &flows) == 0);
+    CHECK(t.get(flows, "run") == std::optional<std::string_view>{"42"});
+  });
+}
+
+TEST_CASE("a new board's lock and notify files are allocated, not sparse", "[jobboard][faults]") {
+  fk::test::temp_dir dir;
+  fk::lmdb_jobboard board{dir / "board"};
+  for (const char* f : {"lock.mdb", "flowkit-notify"}) {
+    struct stat st {};
+    REQUIRE(::stat((dir / "board" / f).c_str(), &st) == 0);
+    INFO(f << ": " << st.st_size << " bytes, " << st.st_blocks << " blocks of 512");
+    CHECK(st.st_size > 0);
+    CHECK(st.st_blocks * 512 >= st.st_size);
+  }
+  // LMDB kept the size the lock file was given (it would have grown a smaller one, sparse).
+  CHECK(fs::file_size(dir / "board" / "lock.mdb") == 8192);
+}

@@ -14,6 +14,7 @@
 //   fk.jobs.trash  job id -> trashed record with who, when and why
 //   fk.jobs.meta   "kind" = "flowkit.jobboard", "format" = u32, "sequence" = u64 (last post)
 
+#include <flowkit/detail/lmdb_durability.hpp>
 #include <flowkit/detail/lmdb_env.hpp>
 #include <flowkit/jobs/board_rules.hpp>
 #include <flowkit/jobs/job.hpp>
@@ -36,20 +37,6 @@
 #include <vector>
 
 namespace flowkit {
-
-// How far a committed change survives.
-enum class durability : std::uint8_t {
-  // fsync on every commit (LMDB's default): survives power loss. One fsync per change.
-  power_loss_safe,
-  // MDB_NOMETASYNC: data pages fsynced, the meta page not: a machine crash may undo the last
-  // commit, never corrupt the file. Still one fsync per change.
-  no_meta_sync,
-  // MDB_NOSYNC, the group-commit mode: a commit is in the OS page cache when it returns, so it
-  // survives any process crash (kill -9 included); a machine crash may lose the commits since the
-  // last board.sync() (and LMDB warns a crash of the machine can then damage the file on
-  // filesystems that reorder writes). Call sync() at the points that must be durable.
-  process_crash_safe,
-};
 
 struct lmdb_jobboard_options {
   flowkit::durability durability = flowkit::durability::power_loss_safe;

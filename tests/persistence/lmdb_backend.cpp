@@ -14,11 +14,15 @@
 #include <lmdb.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace fk = flowkit;
@@ -399,4 +403,60 @@ TEST_CASE("the map grows for a run bigger than it and a limit is refused naming 
     CHECK_THAT(e.what(), Catch::Contains("1048576") && Catch::Contains((dir / "small").string()));
   }
   CHECK(small.load_run("big")->atoms.size() == 10);  // the batch that did not fit wrote nothing
+}
+
+TEST_CASE("commits that wait for a transaction share the next one and a refused guard undoes its batch only",
+          "[persistence]") {
+  fk::test::temp_dir dir;
+  fk::lmdb_backend b{dir / "store", {.durability = fk::durability::process_crash_safe}};
+  b.open_run(spec_of("r1"));
+  auto last_txn = [&] {
+    MDB_envinfo info{};
+    mdb_env_info(b.environment()->handle(), &info);
+    return info.me_last_txnid;
+  };
+  const auto before = last_txn();
+
+  std::atomic<bool> a_in_guard{false};
+  std::thread::id b_guard_thread, c_guard_thread;
+  std::exception_ptr c_error;
+  auto batch_of = [](const std::string& name, int v) {
+    fk::batch out;
+    out.put(succeeded(name, v));
+    return out;
+  };
+  const fk::batch ba = batch_of("a", 1), bb = batch_of("b", 2), bc = batch_of("c", 3);
+  std::thread ta{[&] {
+    b.commit("r1", ba, [&](fk::lmdb_backend::transaction&) {
+      a_in_guard = true;
+      while (b.waiting_commits() < 2) std::this_thread::yield();  // b and c queue behind this transaction
+    });
+  }};
+  while (!a_in_guard) std::this_thread::yield();
+  std::thread tb{[&] {
+    b.commit("r1", bb, [&](fk::lmdb_backend::transaction&) { b_guard_thread = std::this_thread::get_id(); });
+  }};
+  std::thread tc{[&] {
+    try {
+      b.commit("r1", bc, [&](fk::lmdb_backend::transaction&) {
+        c_guard_thread = std::this_thread::get_id();
+        throw std::runtime_error("c refused");
+      });
+    } catch (...) {
+      c_error = std::current_exception();
+    }
+  }};
+  ta.join();
+  tb.join();
+  tc.join();
+
+  CHECK(last_txn() == before + 2);          // a's transaction, then one for b and c together
+  CHECK(b_guard_thread == c_guard_thread);  // one thread wrote both
+  REQUIRE(c_error);
+  CHECK_THROWS_WITH(std::rethrow_exception(c_error), "c refused");
+  const auto r = b.load_run("r1");
+  REQUIRE(r->atoms.size() == 2);  // c's batch was undone, b's kept
+  CHECK(r->atoms[0].name == "a");
+  CHECK(r->atoms[1].name == "b");
+  CHECK(b.waiting_commits() == 0);
 }

@@ -10,9 +10,9 @@
 //   fk.books      logbook's length (1 byte) + logbook + run id -> empty: the logbook index
 //   fk.runs.meta  "kind" = "flowkit.checkpoints", "format" = u32 (1)
 //
-// Every call is one LMDB transaction; LMDB runs one write transaction at a time across every
-// process on the file, so commits are atomic and ordered, and a process killed mid-commit leaves
-// the commit wholly undone.
+// Every call is one LMDB transaction (commits of several threads may share one: see commit());
+// LMDB runs one write transaction at a time across every process on the file, so commits are
+// atomic and ordered, and a process killed mid-commit leaves the commit wholly undone.
 
 #include <flowkit/detail/lmdb_durability.hpp>
 #include <flowkit/detail/lmdb_env.hpp>
@@ -24,10 +24,13 @@
 
 #include <algorithm>
 #include <concepts>
+#include <condition_variable>
 #include <cstdint>
+#include <exception>
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -121,25 +124,53 @@ class lmdb_backend {
     });
   }
 
+  // Group commit: commits that arrive while another thread's transaction is under way wait, and
+  // the next of them writes all of them in one write transaction (one fsync in power_loss_safe),
+  // each batch in a nested transaction of its own, so that one batch's guard or failure undoes
+  // that batch only. commit() returns once its batch is committed, or throws its own error. A
+  // guard may therefore run on another committing thread than its caller's.
   template <class Guard = no_guard>
     requires std::invocable<Guard&, transaction&>
   void commit(std::string_view id, const batch& changes, Guard&& guard = Guard{}) {
     detail::check_run_id(id);
     detail::check_batch(changes);
-    write([&](detail::lmdb_txn& t) {
-      std::invoke(guard, t);
-      const auto rec = t.get(dbs_.runs, id);
-      if (!rec) throw run_not_found(std::string{id});
-      std::string& key = key_buffer();
-      std::string& val = value_buffer();
-      detail::ckpt::restamp_flow_detail(id, *rec, changes.flow_state(), run_clock::now(), val);
-      t.put(dbs_.runs, id, val);
-      for (const atom_detail& a : changes) {
-        detail::ckpt::atom_key(id, a.name, key);
-        detail::ckpt::encode_atom_detail(a, val);
-        t.put(dbs_.atoms, key, val);
+    using guard_type = std::remove_reference_t<Guard>;
+    group_member me{id, &changes, const_cast<void*>(static_cast<const void*>(std::addressof(guard))),
+                    [](void* g, detail::lmdb_txn& t) { std::invoke(*static_cast<guard_type*>(g), t); }};
+    group_state& g = *group_;
+    std::unique_lock lk{g.mu};
+    g.queue.push_back(&me);
+    while (!me.done) {
+      if (g.leading) {
+        g.cv.wait(lk);
+        continue;
       }
-    });
+      g.leading = true;
+      std::vector<group_member*> members;
+      members.swap(g.queue);
+      lk.unlock();
+      std::exception_ptr group_error;
+      try {
+        write_group(members);
+      } catch (...) {
+        group_error = std::current_exception();
+      }
+      lk.lock();
+      for (group_member* m : members) {
+        if (group_error) m->error = group_error;
+        m->done = true;
+      }
+      g.leading = false;
+      g.cv.notify_all();
+    }
+    lk.unlock();
+    if (me.error) std::rethrow_exception(me.error);
+  }
+
+  // How many commits wait for the transaction under way (for tests and metrics).
+  std::size_t waiting_commits() const {
+    std::lock_guard lk{group_->mu};
+    return group_->queue.size();
   }
 
   std::vector<std::string> logbooks() const {
@@ -242,6 +273,60 @@ class lmdb_backend {
     }
   }
 
+  struct group_member {
+    std::string_view id;
+    const batch* changes;
+    void* guard;
+    void (*run_guard)(void*, detail::lmdb_txn&);
+    std::exception_ptr error{};
+    bool done = false;
+  };
+  struct group_state {
+    mutable std::mutex mu;
+    std::condition_variable cv;
+    std::vector<group_member*> queue;
+    bool leading = false;
+  };
+
+  // One write transaction for every member, each in a nested transaction. A full map is the
+  // group's problem (the whole group runs again in a bigger map); any other error is its
+  // member's.
+  void write_group(const std::vector<group_member*>& members) {
+    write([&](detail::lmdb_txn& parent) {
+      const run_time now = run_clock::now();
+      for (group_member* m : members) {
+        m->error = nullptr;
+        MDB_txn* raw = nullptr;
+        detail::lmdb_check(::mdb_txn_begin(env_->handle(), parent.handle(), 0, &raw), "mdb_txn_begin", path_);
+        detail::lmdb_txn child{raw, parent.path()};
+        try {
+          m->run_guard(m->guard, child);
+          apply(child, m->id, *m->changes, now);
+          child.commit();
+        } catch (const lmdb_error& e) {
+          if (e.code() == MDB_MAP_FULL) throw;
+          m->error = std::current_exception();
+        } catch (...) {
+          m->error = std::current_exception();
+        }
+      }
+    });
+  }
+
+  void apply(detail::lmdb_txn& t, std::string_view id, const batch& changes, run_time now) {
+    const auto rec = t.get(dbs_.runs, id);
+    if (!rec) throw run_not_found(std::string{id});
+    std::string& key = key_buffer();
+    std::string& val = value_buffer();
+    detail::ckpt::restamp_flow_detail(id, *rec, changes.flow_state(), now, val);
+    t.put(dbs_.runs, id, val);
+    for (const atom_detail& a : changes) {
+      detail::ckpt::atom_key(id, a.name, key);
+      detail::ckpt::encode_atom_detail(a, val);
+      t.put(dbs_.atoms, key, val);
+    }
+  }
+
   run_record read_run(const detail::lmdb_txn& t, std::string_view id, std::string_view rec) const {
     run_record r;
     detail::ckpt::decode_flow_detail(id, rec, r.flow);
@@ -303,6 +388,7 @@ class lmdb_backend {
   std::string path_;
   std::shared_ptr<detail::lmdb_env> env_;
   databases dbs_;
+  std::unique_ptr<group_state> group_ = std::make_unique<group_state>();
 };
 
 static_assert(backend<lmdb_backend>);

@@ -1,5 +1,5 @@
 #pragma once
-// flowkit on LMDB: the jobboard (and, as it lands, the checkpoint store). Needs LMDB and
+// flowkit on LMDB: the jobboard and the checkpoint store. Needs LMDB and
 // Boost.Serialization; link flowkit::lmdb. The core (<flowkit/flowkit.hpp>) needs neither.
 
 #include <flowkit/jobs/errors.hpp>
@@ -7,4 +7,9 @@
 #include <flowkit/jobs/jobboard.hpp>
 #include <flowkit/jobs/lmdb_jobboard.hpp>
 #include <flowkit/jobs/memory_jobboard.hpp>
+#include <flowkit/persistence/backend.hpp>
+#include <flowkit/persistence/errors.hpp>
+#include <flowkit/persistence/lmdb_backend.hpp>
+#include <flowkit/persistence/memory_backend.hpp>
+#include <flowkit/persistence/model.hpp>
 #include <flowkit/persistence/serialization.hpp>

@@ -178,7 +178,7 @@ class lmdb_cursor {
 
   entry first() { return step(MDB_FIRST); }
   entry next() { return step(MDB_NEXT); }
-  // The first entry whose key is >= key.
+  // The first entry whose key is not less than key (MDB_SET_RANGE): where a prefix's keys begin.
   entry seek(std::string_view key) {
     MDB_val k = to_val(key), v{};
     const int rc = ::mdb_cursor_get(c_, &k, &v, MDB_SET_RANGE);

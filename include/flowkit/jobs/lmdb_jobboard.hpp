@@ -22,7 +22,9 @@
 //   fk.jobs.trash    job id -> trashed record with who, when and why
 //   fk.jobs.meta     "kind" = "flowkit.jobboard", "format" = u32 (2), "sequence" = u64 (last post)
 
+#include <flowkit/detail/lmdb_durability.hpp>
 #include <flowkit/detail/lmdb_env.hpp>
+#include <flowkit/detail/lmdb_file_marker.hpp>
 #include <flowkit/jobs/board_rules.hpp>
 #include <flowkit/jobs/job.hpp>
 #include <flowkit/jobs/jobboard.hpp>
@@ -50,20 +52,6 @@
 
 namespace flowkit {
 
-// How far a committed change survives.
-enum class durability : std::uint8_t {
-  // fsync on every commit (LMDB's default): survives power loss. One fsync per change.
-  power_loss_safe,
-  // MDB_NOMETASYNC: data pages fsynced, the meta page not: a machine crash may undo the last
-  // commit, never corrupt the file. Still one fsync per change.
-  no_meta_sync,
-  // MDB_NOSYNC, the group-commit mode: a commit is in the OS page cache when it returns, so it
-  // survives any process crash (kill -9 included); a machine crash may lose the commits since the
-  // last board.sync() (and LMDB warns a crash of the machine can then damage the file on
-  // filesystems that reorder writes). Call sync() at the points that must be durable.
-  process_crash_safe,
-};
-
 struct lmdb_jobboard_options {
   flowkit::durability durability = flowkit::durability::power_loss_safe;
   std::size_t map_size = std::size_t{64} << 20;  // initial; doubled when full
@@ -79,8 +67,6 @@ namespace detail {
 
 inline constexpr std::uint32_t board_format = 2;
 inline constexpr std::string_view board_kind = "flowkit.jobboard";
-inline constexpr std::string_view file_magic = "flowkit";
-inline constexpr std::uint32_t file_format = 1;
 
 // What a path holds, decided before LMDB touches it, so that a path that is not a board is
 // refused without a byte written next to it. Failures of the filesystem are storage_errors that
@@ -648,16 +634,9 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
   void open_databases() {
     dbs_ = env_->write([&](detail::lmdb_txn& t) {
       databases d;
-      const auto main = t.open_dbi(nullptr, 0);
-      bool empty = true, has_board = false, has_file = false;
-      {
-        detail::lmdb_cursor cur{t, *main};
-        for (auto kv = cur.first(); kv; kv = cur.next()) {
-          empty = false;
-          if (kv->first == "fk.jobs.meta") has_board = true;
-          if (kv->first == "fk.file") has_file = true;
-        }
-      }
+      const detail::file_contents file = detail::read_file_contents(t);
+      if (!file.empty && !file.marked) throw not_a_board(path_, file.problem);
+      const bool empty = file.empty, has_board = file.has("fk.jobs.meta");
       if (has_board) {
         d.meta = *t.open_dbi("fk.jobs.meta", 0);
         const auto kind = t.get(d.meta, "kind");
@@ -667,21 +646,6 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
         const auto found = static_cast<std::uint32_t>(detail::get_le(*format, 0, 4));
         if (found != detail::board_format)
           throw incompatible_board_format(path_, found, detail::board_format);
-        if (!has_file) throw not_a_board(path_, "a jobboard without the flowkit file marker (fk.file)");
-      }
-      if (has_file) {
-        const MDB_dbi file = *t.open_dbi("fk.file", 0);
-        const auto magic = t.get(file, "magic");
-        const auto format = t.get(file, "format");
-        if (!magic || *magic != detail::file_magic || !format || format->size() != 4)
-          throw not_a_board(path_, "its fk.file is not flowkit's marker");
-        const auto found = static_cast<std::uint32_t>(detail::get_le(*format, 0, 4));
-        if (found != detail::file_format)
-          throw not_a_board(path_, "a flowkit file of format " + std::to_string(found) +
-                                       "; this flowkit reads " + std::to_string(detail::file_format));
-      } else if (!empty) {
-        throw not_a_board(path_,
-                          "an LMDB environment of another program (it holds data and no flowkit marker)");
       }
       if (!has_board && must_exist_)
         throw board_not_found(path_,
@@ -692,13 +656,7 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
         if (!dbi) throw not_a_board(path_, std::string{"database "} + name + " is missing");
         return *dbi;
       };
-      if (!has_file) {
-        const MDB_dbi file = open("fk.file");
-        t.put(file, "magic", detail::file_magic);
-        std::string f;
-        detail::put_le(f, detail::file_format, 4);
-        t.put(file, "format", f);
-      }
+      if (empty) detail::write_file_marker(t);
       d.jobs = open("fk.jobs");
       d.index = open("fk.jobs.index");
       d.trash = open("fk.jobs.trash");

@@ -1,0 +1,148 @@
+#pragma once
+// What a persistence backend throws. Every error names what it is about (path, run, atom) in
+// what(), and keeps those as fields for code that reacts to it. All derive from
+// fk::persistence_error, itself a std::runtime_error (a common root with the jobboard's errors may
+// come later: catch persistence_error, not runtime_error, to keep working then).
+
+#include <cstdint>
+#include <cstdio>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+namespace flowkit {
+
+// Base of every persistence error.
+class persistence_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+namespace detail {
+inline std::string hex64(std::uint64_t v) {
+  char buf[19];
+  std::snprintf(buf, sizeof buf, "0x%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+}  // namespace detail
+
+// The path exists and is something else: a plain file, a foreign LMDB environment, a directory
+// holding other files. Nothing at the path was changed.
+class not_a_store : public persistence_error {
+ public:
+  not_a_store(std::string path, const std::string& why)
+      : persistence_error("flowkit: " + path + " is not a flowkit checkpoint store: " + why),
+        path_(std::move(path)) {}
+  const std::string& path() const noexcept { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// The store was written by a newer flowkit. Nothing at the path was changed.
+class incompatible_store_format : public persistence_error {
+ public:
+  incompatible_store_format(std::string path, std::uint32_t found, std::uint32_t supported)
+      : persistence_error("flowkit: checkpoint store " + path + " has format " + std::to_string(found) +
+                          "; this flowkit reads format " + std::to_string(supported) + " and older"),
+        path_(std::move(path)),
+        found_(found),
+        supported_(supported) {}
+  const std::string& path() const noexcept { return path_; }
+  std::uint32_t found() const noexcept { return found_; }
+  std::uint32_t supported() const noexcept { return supported_; }
+
+ private:
+  std::string path_;
+  std::uint32_t found_, supported_;
+};
+
+// A stored record that does not decode (bad checksum, truncated, unknown record version, a value
+// out of range). atom() is empty when the run's own record (its flow detail) is the bad one.
+class corrupt_record : public persistence_error {
+ public:
+  corrupt_record(std::string run, std::string atom, const std::string& why)
+      : persistence_error("flowkit: " +
+                          (atom.empty() ? "the flow detail of run '" + run + "'"
+                                        : "the record of atom '" + atom + "' in run '" + run + "'") +
+                          " is corrupt: " + why),
+        run_(std::move(run)),
+        atom_(std::move(atom)) {}
+  const std::string& run() const noexcept { return run_; }
+  const std::string& atom() const noexcept { return atom_; }
+
+ private:
+  std::string run_, atom_;
+};
+
+// No run with this id is stored (a commit to it, or opening it with fk::resume_only).
+class run_not_found : public persistence_error {
+ public:
+  explicit run_not_found(std::string run)
+      : persistence_error("flowkit: no run '" + run + "' is stored"), run_(std::move(run)) {}
+  const std::string& run() const noexcept { return run_; }
+
+ private:
+  std::string run_;
+};
+
+// The run exists and was recorded for another flow (another name, or another structure: its
+// structural hash differs). Refused: a checkpoint is never applied to a flow it was not made by.
+class flow_mismatch : public persistence_error {
+ public:
+  flow_mismatch(std::string run, std::string stored_flow, std::uint64_t stored_hash, std::string given_flow,
+                std::uint64_t given_hash)
+      : persistence_error("flowkit: run '" + run + "' was recorded for flow '" + stored_flow +
+                          "' (structure " + detail::hex64(stored_hash) + ") and is opened for flow '" +
+                          given_flow + "' (structure " + detail::hex64(given_hash) + ")"),
+        run_(std::move(run)),
+        stored_flow_(std::move(stored_flow)),
+        given_flow_(std::move(given_flow)),
+        stored_hash_(stored_hash),
+        given_hash_(given_hash) {}
+  const std::string& run() const noexcept { return run_; }
+  const std::string& stored_flow() const noexcept { return stored_flow_; }
+  const std::string& given_flow() const noexcept { return given_flow_; }
+  std::uint64_t stored_hash() const noexcept { return stored_hash_; }
+  std::uint64_t given_hash() const noexcept { return given_hash_; }
+
+ private:
+  std::string run_, stored_flow_, given_flow_;
+  std::uint64_t stored_hash_, given_hash_;
+};
+
+// The run exists in another logbook than the one it is opened in.
+class logbook_mismatch : public persistence_error {
+ public:
+  logbook_mismatch(std::string run, std::string stored, std::string given)
+      : persistence_error("flowkit: run '" + run + "' belongs to logbook '" + stored + "', not to '" + given +
+                          "'"),
+        run_(std::move(run)),
+        stored_(std::move(stored)),
+        given_(std::move(given)) {}
+  const std::string& run() const noexcept { return run_; }
+  const std::string& stored() const noexcept { return stored_; }
+  const std::string& given() const noexcept { return given_; }
+
+ private:
+  std::string run_, stored_, given_;
+};
+
+// The store reached the largest size it was allowed (lmdb_backend_options::max_map_size). The
+// change that did not fit was not written.
+class store_full : public persistence_error {
+ public:
+  store_full(std::string path, std::size_t limit)
+      : persistence_error("flowkit: checkpoint store " + path + " is full: it reached its limit of " +
+                          std::to_string(limit) + " bytes"),
+        path_(std::move(path)),
+        limit_(limit) {}
+  const std::string& path() const noexcept { return path_; }
+  std::size_t limit() const noexcept { return limit_; }
+
+ private:
+  std::string path_;
+  std::size_t limit_;
+};
+
+}  // namespace flowkit

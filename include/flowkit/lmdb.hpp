@@ -13,3 +13,4 @@
 #include <flowkit/persistence/memory_backend.hpp>
 #include <flowkit/persistence/model.hpp>
 #include <flowkit/persistence/serialization.hpp>
+#include <flowkit/storage_errors.hpp>

@@ -16,11 +16,8 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <functional>
-#include <iterator>
 #include <map>
 #include <set>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -31,89 +28,20 @@ namespace fk = flowkit;
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using Catch::Contains;
+using fk::test::attempt;
+using fk::test::cat;
+using fk::test::child_result;
+using fk::test::in_child;
+using fk::test::listing;
+using fk::test::report;
+using fk::test::slurp;
+using fk::test::starts_with;
 
 namespace {
 
 struct checkout {
   static constexpr fk::name name = "checkout";
 };
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in{p, std::ios::binary};
-  return {std::istreambuf_iterator<char>{in}, {}};
-}
-
-std::vector<std::string> listing(const fs::path& dir) {
-  std::vector<std::string> out;
-  for (const auto& e : fs::directory_iterator{dir}) out.push_back(e.path().filename().string());
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-// a + b by appending (GCC 12 -O2 misreports `"literal" + std::string` with -Werror=restrict).
-std::string cat(std::string_view a, std::string_view b) {
-  std::string s{a};
-  s += b;
-  return s;
-}
-
-// What a child reports: "key=value" lines.
-class report {
- public:
-  void set(const std::string& key, const std::string& value) { text_ += key + "=" + value + "\n"; }
-  const std::string& text() const noexcept { return text_; }
-
-  static std::map<std::string, std::string> parse(const std::string& text) {
-    std::map<std::string, std::string> out;
-    std::istringstream in{text};
-    for (std::string line; std::getline(in, line);) {
-      const auto eq = line.find('=');
-      if (eq != std::string::npos) out[line.substr(0, eq)] = line.substr(eq + 1);
-    }
-    return out;
-  }
-
- private:
-  std::string text_;
-};
-
-struct child_result {
-  int code;  // 128 + signal if it died: 135 is SIGBUS
-  std::map<std::string, std::string> values;
-};
-
-// Runs body in a forked child, which fills a report; the report is read once the child exited
-// normally (a child that died sent nothing).
-child_result in_child(const std::function<int(report&)>& body) {
-  fk::test::channel out;
-  const pid_t pid = fk::test::spawn([&] {
-    report r;
-    const int code = body(r);
-    out.send_text(r.text());
-    return code;
-  });
-  const int code = fk::test::join(pid);
-  child_result res{code, {}};
-  if (code < 128 && code != 99) res.values = report::parse(out.receive_text());
-  return res;
-}
-
-// The outcome of an attempt, as a report value: "ok", or the error's kind and what().
-template <class F>
-std::string attempt(F&& f) {
-  try {
-    f();
-    return "ok";
-  } catch (const fk::storage_error& e) {
-    return cat(e.no_space() ? "nospace: " : "storage: ", e.what());
-  } catch (const fk::jobboard_error& e) {
-    return cat("board: ", e.what());
-  } catch (const std::exception& e) {
-    return cat("other: ", e.what());
-  }
-}
-
-bool starts_with(const std::string& s, std::string_view prefix) { return s.rfind(prefix, 0) == 0; }
 
 void make_board(const fs::path& path, int jobs, int claims) {
   fk::lmdb_jobboard board{path, {.durability = fk::durability::process_crash_safe}};
@@ -157,8 +85,9 @@ TEST_CASE("a truncated board file is refused at open with an error naming it, an
     return 0;
   });
   REQUIRE(r.code == 0);  // 135: the child died of SIGBUS
-  CHECK_THAT(r.values.at("open"), Contains(cat("storage: flowkit: open ", (board / "data.mdb").string())) &&
-                                      Contains("truncated"));
+  CHECK_THAT(r.values.at("open"),
+             Contains(cat("board: flowkit: jobboard file ", (board / "data.mdb").string())) &&
+                 Contains("truncated"));
   CHECK(r.values.at("type") == "corrupt_board");
   CHECK(r.values.at("path") == (board / "data.mdb").string());
   CHECK(r.values.count("jobs") == 0);
@@ -180,8 +109,8 @@ TEST_CASE(
     rep.set("full.open", attempt([&] { fk::lmdb_jobboard b{mnt / "new"}; }));
     try {
       fk::lmdb_jobboard b{mnt / "new"};
-    } catch (const fk::jobboard_error& e) {
-      rep.set("full.is_storage_error", dynamic_cast<const fk::storage_error*>(&e) ? "yes" : "no");
+    } catch (const fk::storage_error& e) {
+      rep.set("full.is_io_error", dynamic_cast<const fk::io_error*>(&e) ? "yes" : "no");
     }
     fs::remove_all(mnt / "new");
 
@@ -236,7 +165,7 @@ TEST_CASE(
   const auto& v = r.values;
   CHECK_THAT(v.at("full.open"), Contains("nospace: flowkit: ") && Contains("no space left on device") &&
                                     Contains((mnt / "new").string()));
-  CHECK(v.at("full.is_storage_error") == "yes");
+  CHECK(v.at("full.is_io_error") == "yes");
 
   int refused = 0, opened = 0;
   std::set<std::string> failing_files;
@@ -269,7 +198,7 @@ TEST_CASE(
   CHECK(v.at("after_freeing") == "ok");
 }
 
-TEST_CASE("errors of the storage under a board are jobboard errors that name the path",
+TEST_CASE("errors of the storage under a board are io_errors and storage_errors that name the path",
           "[jobboard][faults]") {
   fk::test::temp_dir dir;
 
@@ -278,9 +207,10 @@ TEST_CASE("errors of the storage under a board are jobboard errors that name the
     try {
       fk::lmdb_jobboard board{p};
       FAIL("opened a board under a missing directory");
-    } catch (const fk::jobboard_error& e) {
-      const auto* s = dynamic_cast<const fk::storage_error*>(&e);
+    } catch (const fk::storage_error& e) {
+      const auto* s = dynamic_cast<const fk::io_error*>(&e);
       REQUIRE(s);
+      CHECK_FALSE(dynamic_cast<const fk::jobboard_error*>(&e));
       CHECK(s->error_code() == std::errc::no_such_file_or_directory);
       CHECK(s->path() == p.string());
       CHECK_THAT(e.what(), Contains(p.string()) && Contains("no such file or directory"));
@@ -293,7 +223,7 @@ TEST_CASE("errors of the storage under a board are jobboard errors that name the
     try {
       fk::lmdb_jobboard board{p};
       FAIL("opened a board under a file");
-    } catch (const fk::storage_error& e) {
+    } catch (const fk::io_error& e) {
       CHECK(e.error_code() == std::errc::not_a_directory);
       CHECK_THAT(e.what(), Contains(p.string()) && Contains("not a directory"));
     }
@@ -305,7 +235,7 @@ TEST_CASE("errors of the storage under a board are jobboard errors that name the
     try {
       for (int i = 0; i < 200; ++i) small.post("j", checkout{}, fk::store<"blob">(payload));
       FAIL("a 1 MiB map held 3 MiB");
-    } catch (const fk::jobboard_error& e) {
+    } catch (const fk::storage_error& e) {
       const auto* l = dynamic_cast<const fk::lmdb_error*>(&e);
       REQUIRE(l);
       CHECK(l->code() == MDB_MAP_FULL);
@@ -329,10 +259,9 @@ TEST_CASE("errors of the storage under a board are jobboard errors that name the
       return;
     }
     REQUIRE(r.code == 0);
-    CHECK_THAT(r.values.at("new"),
-               Contains(cat("storage: flowkit: create ", (dir / "shared" / "new").string())) &&
-                   Contains("permission denied"));
-    CHECK_THAT(r.values.at("existing"), Contains("storage: flowkit: ") &&
+    CHECK_THAT(r.values.at("new"), Contains(cat("io: flowkit: create ", (dir / "shared" / "new").string())) &&
+                                       Contains("permission denied"));
+    CHECK_THAT(r.values.at("existing"), Contains("io: flowkit: ") &&
                                             Contains((dir / "shared" / "board").string()) &&
                                             Contains("permission denied"));
     CHECK_FALSE(fs::exists(dir / "shared" / "new"));
@@ -353,10 +282,10 @@ TEST_CASE("errors of the storage under a board are jobboard errors that name the
       return;
     }
     REQUIRE(r.code == 0);
-    CHECK_THAT(r.values.at("new"), Contains(cat("storage: flowkit: create ", (mnt / "new").string())) &&
+    CHECK_THAT(r.values.at("new"), Contains(cat("io: flowkit: create ", (mnt / "new").string())) &&
                                        Contains("read-only file system"));
-    CHECK_THAT(r.values.at("existing"), Contains("storage: ") && Contains((mnt / "board").string()) &&
-                                            Contains("read-only file system"));
+    CHECK_THAT(r.values.at("existing"),
+               Contains("io: ") && Contains((mnt / "board").string()) && Contains("read-only file system"));
   }
 }
 

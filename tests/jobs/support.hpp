@@ -1,14 +1,24 @@
 #pragma once
-// Test support for the jobboard tests: fresh temp directories, forked children, pipes.
+// Test support for the jobboard and checkpoint store tests: fresh temp directories, forked
+// children, pipes, children's reports, and the faults (a private tmpfs, filled or read-only).
 // Children never touch Catch2: they report through pipes and exit codes, and leave with _exit.
+
+#include <flowkit/jobs/errors.hpp>
+#include <flowkit/persistence/errors.hpp>
+#include <flowkit/storage_errors.hpp>
 
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
+#include <exception>
 #include <filesystem>
+#include <fstream>
 #include <functional>
+#include <iterator>
+#include <map>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -184,6 +194,89 @@ inline void fill_filesystem(const std::filesystem::path& file, std::size_t leave
     throw std::system_error(errno, std::generic_category(), "ftruncate " + file.string());
   }
   ::close(fd);
+}
+
+// a + b by appending (GCC 12 -O2 misreports `"literal" + std::string` with -Werror=restrict).
+inline std::string cat(std::string_view a, std::string_view b) {
+  std::string s{a};
+  s += b;
+  return s;
+}
+
+inline bool starts_with(const std::string& s, std::string_view prefix) { return s.rfind(prefix, 0) == 0; }
+
+// A file's bytes.
+inline std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in{p, std::ios::binary};
+  return {std::istreambuf_iterator<char>{in}, {}};
+}
+
+// A directory's entries, sorted.
+inline std::vector<std::string> listing(const std::filesystem::path& dir) {
+  std::vector<std::string> out;
+  for (const auto& e : std::filesystem::directory_iterator{dir}) out.push_back(e.path().filename().string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// What a child reports: "key=value" lines.
+class report {
+ public:
+  void set(const std::string& key, const std::string& value) { text_ += key + "=" + value + "\n"; }
+  const std::string& text() const noexcept { return text_; }
+
+  static std::map<std::string, std::string> parse(const std::string& text) {
+    std::map<std::string, std::string> out;
+    std::istringstream in{text};
+    for (std::string line; std::getline(in, line);) {
+      const auto eq = line.find('=');
+      if (eq != std::string::npos) out[line.substr(0, eq)] = line.substr(eq + 1);
+    }
+    return out;
+  }
+
+ private:
+  std::string text_;
+};
+
+struct child_result {
+  int code;  // 128 + signal if it died: 135 is SIGBUS
+  std::map<std::string, std::string> values;
+};
+
+// Runs body in a forked child, which fills a report; the report is read once the child exited
+// normally (a child that died, or threw, sent nothing).
+inline child_result in_child(const std::function<int(report&)>& body) {
+  channel out;
+  const pid_t pid = spawn([&] {
+    report r;
+    const int code = body(r);
+    out.send_text(r.text());
+    return code;
+  });
+  const int code = join(pid);
+  child_result res{code, {}};
+  if (code < 128 && code != 99) res.values = report::parse(out.receive_text());
+  return res;
+}
+
+// The outcome of an attempt, as a report value: "ok", or the error's kind and what(): "nospace: "
+// (an io_error with no_space()), "io: " (another io_error), "board: " (a jobboard_error),
+// "store: " (a persistence_error), "other: ".
+template <class F>
+std::string attempt(F&& f) {
+  try {
+    f();
+    return "ok";
+  } catch (const io_error& e) {
+    return cat(e.no_space() ? "nospace: " : "io: ", e.what());
+  } catch (const jobboard_error& e) {
+    return cat("board: ", e.what());
+  } catch (const persistence_error& e) {
+    return cat("store: ", e.what());
+  } catch (const std::exception& e) {
+    return cat("other: ", e.what());
+  }
 }
 
 }  // namespace flowkit::test

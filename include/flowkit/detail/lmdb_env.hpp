@@ -10,7 +10,7 @@
 // - mdb_reader_check at open clears reader slots left by processes that died.
 
 #include <flowkit/detail/lmdb_notify.hpp>
-#include <flowkit/jobs/errors.hpp>
+#include <flowkit/storage_errors.hpp>
 
 #include <lmdb.h>
 
@@ -60,17 +60,17 @@ inline std::error_code lmdb_error_code(int code) noexcept {
 
 }  // namespace detail
 
-// An LMDB call failed; code() is the LMDB or errno code. A storage_error, so a jobboard_error:
-// what() names the call and the file, e.g. "flowkit: mdb_txn_commit on ./board/data.mdb: no space
-// left on device".
-class lmdb_error : public storage_error {
+// An LMDB call failed; code() is the LMDB or errno code. An io_error (so a storage_error), thrown
+// alike by the jobboard and the checkpoint store that share an environment: what() names the call
+// and the file, e.g. "flowkit: mdb_txn_commit on ./board/data.mdb: no space left on device".
+class lmdb_error : public io_error {
  public:
   lmdb_error(int code, std::string_view call, std::string path)
-      : storage_error(std::move(path), detail::lmdb_error_code(code), std::string{call} + " on",
-                      storage_error::lowercase_first(::mdb_strerror(code))),
+      : io_error(std::move(path), detail::lmdb_error_code(code), std::string{call} + " on",
+                 io_error::lowercase_first(::mdb_strerror(code))),
         code_(code) {}
   lmdb_error(int code, std::string_view call, std::string path, const std::string& why)
-      : storage_error(std::move(path), detail::lmdb_error_code(code), std::string{call} + " on", why),
+      : io_error(std::move(path), detail::lmdb_error_code(code), std::string{call} + " on", why),
         code_(code) {}
   int code() const noexcept { return code_; }
 
@@ -386,7 +386,6 @@ class lmdb_env {
       const unsigned flags = MDB_NOTLS | opts.sync_flags | (where.subdir ? 0u : unsigned{MDB_NOSUBDIR});
       reserve_lock_file(where.lock_file());
       lmdb_check_write(::mdb_env_open(env_, where.env_path().c_str(), flags, 0644), "mdb_env_open", path_);
-      check_file_size();
       int dead = 0;
       lmdb_check(::mdb_reader_check(env_, &dead), "mdb_reader_check", path_);
     } catch (...) {
@@ -404,7 +403,7 @@ class lmdb_env {
   static constexpr off_t lock_file_bytes = 8192;
   static void reserve_lock_file(const std::filesystem::path& lock) {
     const int fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) throw_storage(errno, lock, "open");
+    if (fd < 0) throw_io(errno, lock, "open");
     struct stat st {};
     const bool fresh = ::fstat(fd, &st) == 0 && st.st_size == 0;
     try {
@@ -414,24 +413,6 @@ class lmdb_env {
       throw;
     }
     ::close(fd);  // before LMDB takes its fcntl locks on this file: closing drops a process's locks
-  }
-
-  // Reading a page beyond the end of the file faults (SIGBUS). A file shorter than its newest meta
-  // page says (pages 0..me_last_pgno in use) was truncated: refused here, before any transaction
-  // reads a page. (LMDB itself refuses a file too short to hold its two meta pages.)
-  void check_file_size() const {
-    MDB_envinfo info{};
-    MDB_stat st{};
-    lmdb_check(::mdb_env_info(env_, &info), "mdb_env_info", path_);
-    lmdb_check(::mdb_env_stat(env_, &st), "mdb_env_stat", path_);
-    struct stat fs {};
-    if (::stat(path_.c_str(), &fs) != 0) throw_storage(errno, path_, "stat");
-    const auto needed = (static_cast<unsigned long long>(info.me_last_pgno) + 1) * st.ms_psize;
-    if (static_cast<unsigned long long>(fs.st_size) < needed)
-      throw corrupt_board(path_, "the file is " + std::to_string(fs.st_size) +
-                                     " bytes but its meta page says " + std::to_string(needed) +
-                                     " are in use (pages 0.." + std::to_string(info.me_last_pgno) + " of " +
-                                     std::to_string(st.ms_psize) + " bytes): it was truncated");
   }
 
   ~lmdb_env() {

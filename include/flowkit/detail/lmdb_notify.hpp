@@ -7,7 +7,7 @@
 // process killed while waiting leaves the waiter count too high, which costs later writers one
 // needless wake syscall each, nothing else. Linux only (futex on a MAP_SHARED file mapping).
 
-#include <flowkit/jobs/errors.hpp>
+#include <flowkit/storage_errors.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -29,8 +29,9 @@
 
 namespace flowkit::detail {
 
-[[noreturn]] inline void throw_storage(int err, const std::filesystem::path& file, std::string_view doing) {
-  throw storage_error(file.string(), std::error_code{err, std::generic_category()}, doing);
+// An fk::io_error naming file: "flowkit: <doing> <file>: <strerror(err)>".
+[[noreturn]] inline void throw_io(int err, const std::filesystem::path& file, std::string_view doing) {
+  throw io_error(file.string(), std::error_code{err, std::generic_category()}, doing);
 }
 
 // Makes sure the first `bytes` of fd's file (at least its current size) are allocated on disk, so
@@ -40,13 +41,13 @@ namespace flowkit::detail {
 // without fallocate(2) is left as it is (no emulation that would write over live data).
 inline void reserve_file(int fd, const std::filesystem::path& file, off_t bytes) {
   struct stat st {};
-  if (::fstat(fd, &st) != 0) throw_storage(errno, file, "stat");
+  if (::fstat(fd, &st) != 0) throw_io(errno, file, "stat");
   const off_t len = std::max(bytes, st.st_size);
   if (len == 0) return;
   int rc = 0;
   while ((rc = ::fallocate(fd, 0, 0, len)) != 0 && errno == EINTR) {
   }
-  if (rc != 0 && errno != EOPNOTSUPP && errno != ENOSYS) throw_storage(errno, file, "reserve");
+  if (rc != 0 && errno != EOPNOTSUPP && errno != ENOSYS) throw_io(errno, file, "reserve");
 }
 
 class shared_notifier {
@@ -55,7 +56,7 @@ class shared_notifier {
 
   explicit shared_notifier(const std::filesystem::path& file) {
     const int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) throw_storage(errno, file, "open");
+    if (fd < 0) throw_io(errno, file, "open");
     try {
       // Allocated, not ftruncate'd: a sparse page would fault (SIGBUS) at the first notify() on a
       // full filesystem, after a commit that has already happened.
@@ -67,7 +68,7 @@ class shared_notifier {
     void* p = ::mmap(nullptr, file_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     const int err = errno;
     ::close(fd);  // the mapping keeps the file; no fcntl locks live on this file
-    if (p == MAP_FAILED) throw_storage(err, file, "map");
+    if (p == MAP_FAILED) throw_io(err, file, "map");
     words_ = static_cast<std::uint32_t*>(p);
   }
   shared_notifier(const shared_notifier&) = delete;

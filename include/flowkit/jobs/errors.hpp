@@ -1,69 +1,35 @@
 #pragma once
 // What a jobboard throws. Every error names what it is about (job id, owner, path) in what(),
-// and keeps those as fields for code that reacts to it.
+// and keeps those as fields for code that reacts to it. Besides these jobboard_errors, a board
+// throws fk::io_error when the storage under it fails; both are fk::storage_errors.
+
+#include <flowkit/storage_errors.hpp>
 
 #include <cstdint>
-#include <stdexcept>
 #include <string>
-#include <string_view>
-#include <system_error>
+#include <utility>
 
 namespace flowkit {
 
-// Base of every jobboard error.
-class jobboard_error : public std::runtime_error {
+// Base of every refusal of a jobboard. A board throws these and, when the storage under it fails
+// (a full disk, permission denied, an LMDB call), fk::io_error: both are fk::storage_errors
+// (storage_errors.hpp).
+class jobboard_error : public storage_error {
  public:
-  using std::runtime_error::runtime_error;
+  using storage_error::storage_error;
 };
 
-// The storage under a board failed: the disk is full, a file cannot be created or opened
-// (permission denied, a missing parent directory, a read-only filesystem), an I/O error, a board
-// file that is shorter than its own meta page says. what() reads "flowkit: <doing> <path>: <why>",
-// e.g. "flowkit: reserve /srv/board/lock.mdb: no space left on device"; path() is the file or
-// directory concerned and error_code() the system's (or LMDB's) code. The LMDB layer's lmdb_error
-// derives from it.
-class storage_error : public jobboard_error {
- public:
-  storage_error(std::string path, std::error_code ec, std::string_view doing)
-      : jobboard_error(describe(doing, path, lowercase_first(ec.message()))),
-        path_(std::move(path)),
-        ec_(ec) {}
-  storage_error(std::string path, std::error_code ec, std::string_view doing, const std::string& why)
-      : jobboard_error(describe(doing, path, why)), path_(std::move(path)), ec_(ec) {}
-
-  const std::string& path() const noexcept { return path_; }
-  const std::error_code& error_code() const noexcept { return ec_; }
-  // The filesystem is full (ENOSPC).
-  bool no_space() const noexcept { return ec_ == std::errc::no_space_on_device; }
-
-  // "No space left on device" -> "no space left on device": messages read as one sentence.
-  static std::string lowercase_first(std::string s) {
-    if (!s.empty() && s[0] >= 'A' && s[0] <= 'Z' && (s.size() < 2 || !(s[1] >= 'A' && s[1] <= 'Z')))
-      s[0] = static_cast<char>(s[0] - 'A' + 'a');
-    return s;
-  }
-
- private:
-  static std::string describe(std::string_view doing, const std::string& path, const std::string& why) {
-    std::string w{"flowkit: "};
-    w += doing;
-    w += ' ';
-    w += path;
-    w += ": ";
-    w += why;
-    return w;
-  }
-
-  std::string path_;
-  std::error_code ec_;
-};
-
-// The board file is damaged beyond one record: shorter than its meta page says (truncated), so
-// reading it would fault. Refused at open; nothing is written.
-class corrupt_board : public storage_error {
+// The board file is damaged beyond one record: shorter than its meta pages say (truncated), so
+// reading it would fault (SIGBUS). Refused at open, before LMDB maps it; nothing is written.
+// path() is the data file.
+class corrupt_board : public jobboard_error {
  public:
   corrupt_board(std::string path, const std::string& why)
-      : storage_error(std::move(path), std::make_error_code(std::errc::io_error), "open", why) {}
+      : jobboard_error("flowkit: jobboard file " + path + " is damaged: " + why), path_(std::move(path)) {}
+  const std::string& path() const noexcept { return path_; }
+
+ private:
+  std::string path_;
 };
 
 // lmdb_jobboard_options{.must_exist = true} and the path holds no board (does not exist, or is an

@@ -25,6 +25,7 @@
 #include <flowkit/detail/lmdb_durability.hpp>
 #include <flowkit/detail/lmdb_env.hpp>
 #include <flowkit/detail/lmdb_file_marker.hpp>
+#include <flowkit/detail/lmdb_locate.hpp>
 #include <flowkit/jobs/board_rules.hpp>
 #include <flowkit/jobs/job.hpp>
 #include <flowkit/jobs/jobboard.hpp>
@@ -68,98 +69,21 @@ namespace detail {
 inline constexpr std::uint32_t board_format = 2;
 inline constexpr std::string_view board_kind = "flowkit.jobboard";
 
-// What a path holds, decided before LMDB touches it, so that a path that is not a board is
-// refused without a byte written next to it. Failures of the filesystem are storage_errors that
-// name the path (permission denied, a missing parent directory, not a directory, a read-only or
-// full filesystem); a parent directory is never created.
-inline lmdb_location locate_board(const std::filesystem::path& path, const lmdb_jobboard_options& opts) {
-  namespace fs = std::filesystem;
-  const std::string p = path.string();
-  auto size_of = [](const fs::path& f) -> off_t {
-    struct stat st {};
-    if (::stat(f.c_str(), &st) != 0) throw_storage(errno, f, "stat");
-    return st.st_size;
-  };
-  // An LMDB data file starts with a meta page: a 16-byte page header, then the magic, the
-  // version, the map address and size, and the free database, whose first word holds the page
-  // size. LMDB needs both meta pages (two pages); a shorter file was truncated.
-  auto check_lmdb_file = [&](const fs::path& f, const std::string& what_if_not) {
-    const int fd = ::open(f.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw_storage(errno, f, "open");
-    std::array<char, 48> head{};
-    const ssize_t got = ::pread(fd, head.data(), head.size(), 0);
-    const int err = errno;
-    struct stat st {};
-    const int stat_rc = ::fstat(fd, &st);
-    ::close(fd);
-    if (got < 0) throw_storage(err, f, "read");
-    if (stat_rc != 0) throw_storage(errno, f, "stat");
-    std::uint32_t magic = 0, psize = 0;
-    if (got == static_cast<ssize_t>(head.size())) {
-      std::memcpy(&magic, head.data() + 16, sizeof magic);
-      std::memcpy(&psize, head.data() + 40, sizeof psize);
-    }
-    if (magic != 0xBEEFC0DEu) throw not_a_board(p, what_if_not);
-    if (psize >= 512 && psize <= 65536 && (psize & (psize - 1)) == 0 &&
-        st.st_size < 2 * static_cast<off_t>(psize))
-      throw corrupt_board(f.string(), "the file is " + std::to_string(st.st_size) +
-                                          " bytes; an LMDB file holds two meta pages of " +
-                                          std::to_string(psize) + " bytes: it was truncated");
-  };
-  auto touch = [&](const fs::path& f) {
-    const int fd = ::open(f.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) throw_storage(errno, f, "create");
-    ::close(fd);
-  };
-  auto make_dir = [&](const fs::path& d) {
-    if (::mkdir(d.c_str(), 0755) != 0 && errno != EEXIST) throw_storage(errno, d, "create");
-  };
-  auto absent = [&](const std::string& why) {
-    if (opts.must_exist) throw board_not_found(p, why);
-  };
+// Where the board at path lives (detail::locate_lmdb, shared with the checkpoint store), with the
+// board's refusals: not_a_board, corrupt_board (a truncated data file), board_not_found
+// (must_exist).
+struct board_refusals {
+  std::string path;
+  [[noreturn]] void not_ours(const std::string& why) const { throw not_a_board(path, why); }
+  [[noreturn]] void damaged(const std::filesystem::path& file, const std::string& why) const {
+    throw corrupt_board(file.string(), why);
+  }
+  [[noreturn]] void absent(const std::string& why) const { throw board_not_found(path, why); }
+};
 
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
-    if (errno != ENOENT && errno != ENOTDIR) throw_storage(errno, path, "stat");
-    absent("it does not exist");
-    if (opts.single_file) {
-      touch(path);
-      return {path, false};
-    }
-    make_dir(path);
-    touch(path / "data.mdb");
-    return {path / "data.mdb", true};
-  }
-  if (S_ISDIR(st.st_mode)) {
-    const fs::path data = path / "data.mdb";
-    std::error_code ec;
-    if (fs::exists(data, ec)) {
-      if (size_of(data) == 0)
-        absent("its data.mdb is empty");
-      else
-        check_lmdb_file(data, "data.mdb is not an LMDB file");
-      return {data, true};
-    }
-    fs::directory_iterator it{path, ec};
-    if (ec) throw storage_error(p, ec, "list");
-    if (it != fs::directory_iterator{})
-      throw not_a_board(p, "a directory that holds other files and no data.mdb");
-    absent("an empty directory");
-    touch(data);
-    return {data, true};
-  }
-  if (S_ISREG(st.st_mode)) {
-    if (st.st_size == 0)
-      absent("an empty file");
-    else
-      check_lmdb_file(path, "not an LMDB file");
-    // The data file of a directory board: open it as that board, with its lock file, or two
-    // lock files would guard one data file.
-    std::error_code ec;
-    if (path.filename() == "data.mdb" && fs::exists(path.parent_path() / "lock.mdb", ec)) return {path, true};
-    return {path, false};
-  }
-  throw not_a_board(p, "neither a directory nor a regular file");
+inline lmdb_location locate_board(const std::filesystem::path& path, const lmdb_jobboard_options& opts) {
+  return locate_lmdb(path, {.single_file_if_new = opts.single_file, .must_exist = opts.must_exist},
+                     board_refusals{path.string()});
 }
 
 }  // namespace detail

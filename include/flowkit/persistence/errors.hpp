@@ -1,21 +1,24 @@
 #pragma once
 // What a persistence backend throws. Every error names what it is about (path, run, atom) in
-// what(), and keeps those as fields for code that reacts to it. All derive from
-// fk::persistence_error, itself a std::runtime_error (a common root with the jobboard's errors may
-// come later: catch persistence_error, not runtime_error, to keep working then).
+// what(), and keeps those as fields for code that reacts to it. The backend's refusals derive
+// from fk::persistence_error; when the storage under an LMDB store fails (a full disk, permission
+// denied, an LMDB call) it throws fk::io_error. Both are fk::storage_errors (storage_errors.hpp),
+// the root shared with the jobboard's errors.
 
+#include <flowkit/storage_errors.hpp>
+
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
-#include <stdexcept>
 #include <string>
 #include <utility>
 
 namespace flowkit {
 
-// Base of every persistence error.
-class persistence_error : public std::runtime_error {
+// Base of every refusal of a checkpoint store.
+class persistence_error : public storage_error {
  public:
-  using std::runtime_error::runtime_error;
+  using storage_error::storage_error;
 };
 
 namespace detail {
@@ -33,6 +36,33 @@ class not_a_store : public persistence_error {
   not_a_store(std::string path, const std::string& why)
       : persistence_error("flowkit: " + path + " is not a flowkit checkpoint store: " + why),
         path_(std::move(path)) {}
+  const std::string& path() const noexcept { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// The store's data file is damaged beyond one record: shorter than its meta pages say (truncated),
+// so reading it would fault (SIGBUS). Refused at open, before LMDB maps it; nothing is written.
+// path() is the data file.
+class corrupt_store : public persistence_error {
+ public:
+  corrupt_store(std::string path, const std::string& why)
+      : persistence_error("flowkit: checkpoint store file " + path + " is damaged: " + why),
+        path_(std::move(path)) {}
+  const std::string& path() const noexcept { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// lmdb_backend_options{.must_exist = true} and the path holds no checkpoint store (it does not
+// exist, or is an empty directory, an empty file or environment, or a jobboard's file without a
+// store). Nothing was created.
+class store_not_found : public persistence_error {
+ public:
+  store_not_found(std::string path, const std::string& why)
+      : persistence_error("flowkit: no checkpoint store at " + path + ": " + why), path_(std::move(path)) {}
   const std::string& path() const noexcept { return path_; }
 
  private:

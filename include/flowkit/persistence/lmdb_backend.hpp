@@ -50,11 +50,27 @@ struct lmdb_backend_options {
   std::size_t map_size = std::size_t{64} << 20;
   std::size_t max_map_size = std::size_t{1} << 40;
   bool single_file = false;  // create a new store as one file (+ "-lock") instead of a directory
+  // Open only a store that exists: a path that does not exist, an empty directory, file or
+  // environment, or a jobboard's file without a store throws store_not_found instead of becoming
+  // a new store (a mistyped path fails at once instead of resuming nothing).
+  bool must_exist = false;
 };
 
 namespace detail {
 inline constexpr std::uint32_t checkpoint_format = 1;
 inline constexpr std::string_view checkpoint_kind = "flowkit.checkpoints";
+
+// The checkpoint store's refusals for detail::locate_lmdb (the one way to find and check an LMDB
+// store's file, shared with the jobboard): not_a_store, corrupt_store (a truncated data file),
+// store_not_found (must_exist).
+struct store_refusals {
+  std::string path;
+  [[noreturn]] void not_ours(const std::string& why) const { throw not_a_store(path, why); }
+  [[noreturn]] void damaged(const std::filesystem::path& file, const std::string& why) const {
+    throw corrupt_store(file.string(), why);
+  }
+  [[noreturn]] void absent(const std::string& why) const { throw store_not_found(path, why); }
+};
 }  // namespace detail
 
 class lmdb_backend {
@@ -64,13 +80,16 @@ class lmdb_backend {
   using transaction = detail::lmdb_txn;
 
   // Opens the store at path, creating it if path does not exist (or is an empty directory or
-  // file). Refuses, writing nothing: a path that holds something else (not_a_store) and a store
-  // of a newer format (incompatible_store_format). A file that holds a jobboard gets the
-  // checkpoint databases beside the board's.
+  // file), unless opts.must_exist (store_not_found). Refuses, writing nothing: a path that holds
+  // something else (not_a_store), a truncated data file (corrupt_store) and a store of a newer
+  // format (incompatible_store_format). A file that holds a jobboard gets the checkpoint
+  // databases beside the board's. The filesystem's failures (a missing parent directory,
+  // permission denied, a read-only or full filesystem) are io_errors naming the file.
   explicit lmdb_backend(const std::filesystem::path& path, lmdb_backend_options opts = {})
-      : path_(path.string()) {
-    const detail::lmdb_location where = detail::locate_lmdb(
-        path, opts.single_file, [&](const std::string& why) -> void { throw not_a_store(path_, why); });
+      : path_(path.string()), must_exist_(opts.must_exist) {
+    const detail::lmdb_location where =
+        detail::locate_lmdb(path, {.single_file_if_new = opts.single_file, .must_exist = opts.must_exist},
+                            detail::store_refusals{path_});
     detail::lmdb_env_options eo;
     eo.map_size = opts.map_size;
     eo.max_map_size = std::max(opts.max_map_size, opts.map_size);
@@ -349,6 +368,9 @@ class lmdb_backend {
       const detail::file_contents file = detail::read_file_contents(t);
       if (!file.empty && !file.marked) throw not_a_store(path_, file.problem);
       const bool exists = file.has("fk.runs.meta");
+      if (!exists && must_exist_)
+        throw store_not_found(path_,
+                              file.empty ? "an empty LMDB environment" : "a jobboard's file without a store");
       if (exists) {
         d.meta = *t.open_dbi("fk.runs.meta", 0);
         const auto kind = t.get(d.meta, "kind");
@@ -381,6 +403,7 @@ class lmdb_backend {
   }
 
   std::string path_;
+  bool must_exist_ = false;
   std::shared_ptr<detail::lmdb_env> env_;
   databases dbs_;
   std::unique_ptr<group_state> group_ = std::make_unique<group_state>();

@@ -314,14 +314,8 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
   void trash(const flowkit::claim& c, std::string_view reason) {
     owned(c, [&](detail::lmdb_txn& t, detail::job_record& r, job_time now, std::vector<job_event>& events) {
       events.push_back(detail::event(job_event_kind::trashed, r, std::string{reason}));
-      std::string& buf = buffer();
-      detail::encode_record(r, buf);
       std::string entry;
-      detail::put_le(entry, buf.size(), 4);
-      entry += buf;
-      detail::put_le(entry, static_cast<std::uint64_t>(detail::to_ns(now)), 8);
-      detail::put_str(entry, r.owner);
-      detail::put_str(entry, reason);
+      detail::encode_trash_entry(r, now, reason, buffer(), entry);
       t.put(dbs_.trash, detail::id_key(r.id), entry);
       remove(t, r);
       return job_time{};
@@ -337,7 +331,7 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
         const auto id = detail::id_from_key(kv->first);
         if (!id) continue;
         try {
-          ts.push_back(decode_trash(*id, kv->second));
+          ts.push_back(detail::decode_trash_entry(*id, kv->second));
         } catch (const corrupt_job&) {
           // A damaged trash entry is skipped: the trash is for inspection only.
         }
@@ -523,29 +517,6 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
     }
     listeners_.fire(events);
     return result;
-  }
-
-  trashed_job decode_trash(const job_id& id, std::string_view v) const {
-    auto bad = [&] { return corrupt_job(id.str(), "trash entry truncated"); };
-    if (v.size() < 4) throw bad();
-    const std::size_t len = detail::get_le(v, 0, 4);
-    if (len > v.size() - 4) throw bad();
-    detail::job_record r = detail::decode_record(id, v.substr(4, len));
-    std::size_t at = 4 + len;
-    if (v.size() - at < 8) throw bad();
-    const job_time when = detail::from_ns(static_cast<std::int64_t>(detail::get_le(v, at, 8)));
-    at += 8;
-    std::string strs[2];
-    for (std::string& s : strs) {
-      if (v.size() - at < 4) throw bad();
-      const std::size_t n = detail::get_le(v, at, 4);
-      at += 4;
-      if (n > v.size() - at) throw bad();
-      s.assign(v.substr(at, n));
-      at += n;
-    }
-    return trashed_job{detail::job_access::make_complete(std::move(r)), std::move(strs[1]),
-                       std::move(strs[0]), when};
   }
 
   // Opens the board's databases, creating them on a new board, and checks the markers, in one

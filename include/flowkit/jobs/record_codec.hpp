@@ -10,14 +10,20 @@
 //   40 seven strings, each u32 length + bytes: owner, owner identity (the claiming process),
 //      name, flow, flow_detail, store signature, store bytes (a Boost binary archive without
 //      header)
+//
+// Every decoder of a board's stored bytes is here (decode_record, view_record,
+// decode_trash_entry, id_from_key): bytes in, a record out or corrupt_job. A fuzzer drives them
+// (tests/fuzz).
 
 #include <flowkit/jobs/job.hpp>
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace flowkit::detail {
 
@@ -129,6 +135,42 @@ inline job_record decode_record(const job_id& id, std::string_view rec) {
   }
   if (at != rec.size()) throw corrupt_job(id.str(), "trailing bytes after the record");
   return r;
+}
+
+// A trash entry (fk.jobs.trash): u32 length + the job's record, i64 when (ns), then two strings:
+// who trashed it (the record's owner) and why. rec_buf is a scratch buffer for the record.
+inline void encode_trash_entry(const job_record& r, job_time when, std::string_view reason, std::string& rec_buf,
+                               std::string& out) {
+  encode_record(r, rec_buf);
+  out.clear();
+  put_le(out, rec_buf.size(), 4);
+  out += rec_buf;
+  put_le(out, static_cast<std::uint64_t>(to_ns(when)), 8);
+  put_str(out, r.owner);
+  put_str(out, reason);
+}
+
+// Decodes a trash entry of job id. Throws corrupt_job; never reads outside v.
+inline trashed_job decode_trash_entry(const job_id& id, std::string_view v) {
+  auto bad = [&] { return corrupt_job(id.str(), "trash entry truncated"); };
+  if (v.size() < 4) throw bad();
+  const std::size_t len = get_le(v, 0, 4);
+  if (len > v.size() - 4) throw bad();
+  job_record r = decode_record(id, v.substr(4, len));
+  std::size_t at = 4 + len;
+  if (v.size() - at < 8) throw bad();
+  const job_time when = from_ns(static_cast<std::int64_t>(get_le(v, at, 8)));
+  at += 8;
+  std::string strs[2];
+  for (std::string& s : strs) {
+    if (v.size() - at < 4) throw bad();
+    const std::size_t n = get_le(v, at, 4);
+    at += 4;
+    if (n > v.size() - at) throw bad();
+    s.assign(v.substr(at, n));
+    at += n;
+  }
+  return trashed_job{job_access::make_complete(std::move(r)), std::move(strs[1]), std::move(strs[0]), when};
 }
 
 inline std::string_view id_key(const job_id& id) noexcept {

@@ -3,6 +3,7 @@
 #include <flowkit/jobs/memory_jobboard.hpp>
 #include <flowkit/persistence/serialization.hpp>
 
+#include <boost/archive/archive_exception.hpp>
 #include <catch2/catch.hpp>
 
 #include <map>
@@ -70,4 +71,40 @@ TEST_CASE("a store signature reads well in messages, and a store read as another
     CHECK_THAT(what, Catch::Contains("{who:std::string}") && Catch::Contains("{who:int}"));
     CHECK_THAT(what, !Catch::Contains("NSt7"));
   }
+}
+
+// Found by tests/fuzz/fuzz_job_store.cpp: Boost's binary archive resized a string or collection
+// to the length in the bytes before reading it, so damaged bytes asked for up to 2^64 bytes
+// (ASan: allocation-size-too-big; without it a bad_alloc, or gigabytes of empty elements).
+TEST_CASE("a length larger than the bytes left is refused before anything is allocated",
+          "[jobboard][serialization]") {
+  std::string bytes;
+  fk::serialize_to(bytes, std::string{"abc"});
+  REQUIRE(bytes.size() == 8 + 3);
+  bytes[7] = '\x05';  // the length's top byte: 0x05000000'00000003 bytes
+  CHECK_THROWS_AS(fk::deserialize_from<std::string>(bytes), boost::archive::archive_exception);
+  bytes[7] = '\0';
+  bytes[0] = '\x04';  // one byte more than the 3 that follow
+  CHECK_THROWS_AS(fk::deserialize_from<std::string>(bytes), boost::archive::archive_exception);
+  bytes[0] = '\x03';
+  CHECK(fk::deserialize_from<std::string>(bytes) == "abc");
+
+  std::string many;
+  fk::serialize_to(many, std::vector<std::string>{"a", "b"});
+  std::string huge = many;
+  huge[5 + 5] = '\x01';  // the element count (after 5 bytes of class information): 2 + 2^40
+  CHECK_THROWS_AS(fk::deserialize_from<std::vector<std::string>>(huge), boost::archive::archive_exception);
+  CHECK(fk::deserialize_from<std::vector<std::string>>(many) == std::vector<std::string>{"a", "b"});
+
+  // The fuzzer's input, read as the job's store: corrupt_job, not a crash.
+  using S = decltype(fk::store<"order_id", "note", "items", "counts">(
+      0, std::string{}, std::vector<std::string>{}, std::map<std::string, int>{}));
+  fk::detail::job_record r;
+  r.store_signature = fk::store_signature<S>();
+  r.store_bytes.assign("\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x05", 17);
+  r.store_bytes.append(8, '\0');
+  r.store_bytes.append(68, 'O');
+  r.store_bytes.append(26, '\0');
+  const fk::job j = fk::detail::job_access::make_job(std::move(r), {});
+  CHECK_THROWS_AS(j.store<S>(), fk::corrupt_job);
 }

@@ -9,8 +9,16 @@
 #include <flowkit/core/store.hpp>
 #include <flowkit/detail/type_name.hpp>
 
+#include <boost/archive/archive_exception.hpp>
 #include <boost/archive/binary_iarchive.hpp>
+#include <boost/archive/binary_iarchive_impl.hpp>
 #include <boost/archive/binary_oarchive.hpp>
+// The input archive below is an archive class of flowkit's own: Boost's library holds the code of
+// its own archives only, so the implementation is included and instantiated where it is used.
+#include <boost/archive/impl/archive_serializer_map.ipp>
+#include <boost/archive/impl/basic_binary_iarchive.ipp>
+#include <boost/archive/impl/basic_binary_iprimitive.ipp>
+#include <boost/serialization/collection_size_type.hpp>
 #include <boost/serialization/map.hpp>
 #include <boost/serialization/string.hpp>
 #include <boost/serialization/utility.hpp>
@@ -66,9 +74,56 @@ class view_source_buf final : public std::streambuf {
     char* b = const_cast<char*>(in.data());
     setg(b, b, b + in.size());
   }
+  // The bytes not read yet.
+  std::size_t left() const noexcept { return static_cast<std::size_t>(egptr() - gptr()); }
 };
 
 inline constexpr unsigned archive_flags = boost::archive::no_header | boost::archive::no_codecvt;
+
+// Boost's binary input archive, except that a length read from the bytes is checked against the
+// bytes left before anything is allocated: a string cannot be longer, nor a collection hold more
+// elements, than the bytes that remain. Boost's own archive resizes first, so a damaged length
+// asks for up to 2^64 bytes (found by tests/fuzz/fuzz_job_store.cpp). Same format as
+// binary_iarchive; elements that serialise to no bytes at all cannot be read more than `left`
+// at a time, which no standard container of serialisable values does.
+class bounded_iarchive
+    : public boost::archive::binary_iarchive_impl<bounded_iarchive, char, std::char_traits<char>> {
+  using base = boost::archive::binary_iarchive_impl<bounded_iarchive, char, std::char_traits<char>>;
+
+ public:
+  bounded_iarchive(view_source_buf& in, unsigned flags) : base(in, flags), in_(in) { init(flags); }
+
+ private:
+  friend class boost::archive::detail::interface_iarchive<bounded_iarchive>;
+  friend class boost::archive::detail::common_iarchive<bounded_iarchive>;
+  friend class boost::archive::basic_binary_iarchive<bounded_iarchive>;
+  friend class boost::archive::basic_binary_iprimitive<bounded_iarchive, char, std::char_traits<char>>;
+  friend class boost::archive::load_access;
+
+  using base::load;
+  void load(std::string& s) {
+    std::size_t n = 0;
+    this->load(n);
+    check_length(n);
+    s.resize(n);
+    if (n > 0) this->load_binary(s.data(), n);
+  }
+  template <class T>
+  void load_override(T& t) {
+    base::load_override(t);
+  }
+  void load_override(boost::serialization::collection_size_type& t) {
+    base::load_override(t);
+    check_length(t);
+  }
+  void check_length(std::size_t n) const {
+    if (n > in_.left())
+      throw boost::archive::archive_exception(boost::archive::archive_exception::input_stream_error,
+                                              "a length larger than the bytes left");
+  }
+
+  view_source_buf& in_;
+};
 
 }  // namespace detail
 
@@ -83,11 +138,12 @@ void serialize_to(std::string& out, const T& value) {
 }
 
 // deserialize_from(bytes, value) / deserialize_from<T>(bytes): the inverse. Throws
-// boost::archive::archive_exception (or std::ios_base::failure) on bytes that are not a T.
+// boost::archive::archive_exception (or std::ios_base::failure) on bytes that are not a T; a
+// length in the bytes larger than the bytes left is refused before anything is allocated.
 template <class T>
 void deserialize_from(std::string_view bytes, T& value) {
   detail::view_source_buf buf{bytes};
-  boost::archive::binary_iarchive ar{buf, detail::archive_flags};
+  detail::bounded_iarchive ar{buf, detail::archive_flags};
   ar >> value;
 }
 

@@ -5,6 +5,7 @@ set -euo pipefail
 packages=(
   g++ cmake make pkg-config                       # toolchain; the sanitizer runtimes come with g++
   clang                                           # the second compiler the tests are built with
+  libclang-rt-14-dev                              # clang's libFuzzer and sanitizer runtimes (fuzzers)
   libboost-dev libboost-serialization-dev         # Hana; Serialization for the LMDB layer
   liblmdb-dev                                     # checkpoints and the jobboard
   catch2                                          # tests (v2)

@@ -18,9 +18,8 @@ inline constexpr std::string_view run = "run-1";
 inline constexpr std::string_view atom = "charge";
 
 // A job's store with a value of every kind a job store commonly holds.
-using job_store =
-    decltype(flowkit::store<"order_id", "note", "items", "counts">(0, std::string{}, std::vector<std::string>{},
-                                                                   std::map<std::string, int>{}));
+using job_store = decltype(flowkit::store<"order_id", "note", "items", "counts">(
+    0, std::string{}, std::vector<std::string>{}, std::map<std::string, int>{}));
 
 inline job_id fixed_job_id() {
   std::array<std::uint8_t, job_id::size> b{};

@@ -86,8 +86,8 @@ std::vector<std::string> job_records() {
   r.created = fk::job_time{std::chrono::seconds{1700000000}};
   r.store_signature = fk::store_signature<fk::fuzz::job_store>();
   fk::serialize_to(r.store_bytes, fk::fuzz::job_store{std::in_place, 42, std::string{"note"},
-                                                     std::vector<std::string>{"a", "b"},
-                                                     std::map<std::string, int>{{"x", 1}}});
+                                                      std::vector<std::string>{"a", "b"},
+                                                      std::map<std::string, int>{{"x", 1}}});
   fk::detail::encode_record(r, rec);  // unclaimed
   out.push_back(rec);
   r.owner = "worker-1";

@@ -139,8 +139,8 @@ inline job_record decode_record(const job_id& id, std::string_view rec) {
 
 // A trash entry (fk.jobs.trash): u32 length + the job's record, i64 when (ns), then two strings:
 // who trashed it (the record's owner) and why. rec_buf is a scratch buffer for the record.
-inline void encode_trash_entry(const job_record& r, job_time when, std::string_view reason, std::string& rec_buf,
-                               std::string& out) {
+inline void encode_trash_entry(const job_record& r, job_time when, std::string_view reason,
+                               std::string& rec_buf, std::string& out) {
   encode_record(r, rec_buf);
   out.clear();
   put_le(out, rec_buf.size(), 4);

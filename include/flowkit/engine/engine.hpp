@@ -14,6 +14,7 @@
 // suspend() stops starting atoms; run() again continues where the run stopped.
 
 #include <flowkit/core/failure.hpp>
+#include <flowkit/core/intention.hpp>
 #include <flowkit/core/outcome.hpp>
 #include <flowkit/core/progress.hpp>
 #include <flowkit/core/states.hpp>
@@ -21,6 +22,7 @@
 #include <flowkit/detail/parallel_phase.hpp>
 #include <flowkit/engine/atom_thunks.hpp>
 #include <flowkit/engine/bindings.hpp>
+#include <flowkit/engine/detail/recorder.hpp>
 #include <flowkit/engine/executor.hpp>
 #include <flowkit/engine/listener.hpp>
 #include <flowkit/engine/run_result.hpp>
@@ -51,7 +53,8 @@ inline constexpr unknown_result_t unknown_result{};
 
 }  // namespace detail
 
-template <flow_like Flow, class Store = store_t<names<>>>
+// Recorder: where each transition is recorded (detail/recorder.hpp); by default nowhere, at no cost.
+template <flow_like Flow, class Store = store_t<names<>>, detail::recorder Recorder = detail::no_recorder>
 class engine {
   static_assert(is_store_v<Store>, "fk::engine{flow, store}: the second argument is made by fk::store<...>(...)");
 
@@ -64,8 +67,10 @@ class engine {
   using store_type = Store;
   static constexpr std::size_t atom_count = spec.size.atoms;
 
-  explicit engine(Flow flow, Store store = {}) : flow_(std::move(flow)), store_(std::move(store)) {
+  explicit engine(Flow flow, Store store = {}, Recorder recorder = {})
+      : flow_(std::move(flow)), store_(std::move(store)), recorder_(std::move(recorder)) {
     for (auto& s : states_) s.store(atom_state::pending, std::memory_order_relaxed);
+    intentions_.fill(intention::execute);
     failure_of_.fill(none);
     if constexpr (wired)
       bind_inputs();
@@ -105,17 +110,12 @@ class engine {
 
   // Forgets every result and failure: every atom PENDING, the flow PENDING.
   void reset() {
-    for (std::size_t a = 0; a < atom_count; ++a)
-      if (state(a) != atom_state::pending) set_state(a, atom_state::pending);
+    for (std::size_t a = 0; a < atom_count; ++a) make_pending(a);
     clear_results();
     execute_failures_.clear();
     revert_failures_.clear();
     all_failures_.clear();
     failure_of_.fill(none);
-    must_revert_ = false;
-    revert_everything_ = false;
-    revert_mask_.fill(false);
-    retries_to_rerun_.clear();
     if constexpr (has_retries)
       for (std::size_t a = 0; a < atom_count; ++a)
         if (table.clear_history[a]) table.clear_history[a](tasks_[a]);
@@ -205,7 +205,6 @@ class engine {
   // Atoms that ran and are not reverted although the flow had to revert (a revert failed).
   std::vector<std::string_view> unreverted() const {
     std::vector<std::string_view> left;
-    if (!must_revert_) return left;
     for (std::size_t a = 0; a < atom_count; ++a)
       if (to_revert(a)) left.push_back(spec.atoms[a].label);
     return left;
@@ -221,18 +220,21 @@ class engine {
   template <class Execute, class Revert>
   run_result<engine> run_phases(Execute execute, Revert revert) {
     if constexpr (wired) {
-      begin_run();
+      // Whether a revert is under way (some atom's intention is REVERT), and whether it is the
+      // whole flow's (no retry's intention is RETRY); read from the atoms when a run resumes.
+      bool reverting = begin_run();
+      bool everything = reverting && !any_intention(intention::retry);
       struct end_run {
         engine& self;
         ~end_run() { self.finish_run(); }
       } guard{*this};
       for (;;) {
-        if (!must_revert_) {
+        if (!reverting) {
           execute();
           if (raised(execute_failed)) {
-            resolve_failures();
-            must_revert_ = true;
-            if (revert_everything_) set_flow_state(flow_state::reverting);
+            everything = resolve_failures();
+            reverting = true;
+            if (everything) set_flow_state(flow_state::reverting);
           } else if (raised(suspend_asked) && !all_done()) {
             suspend_flow();
             break;
@@ -250,11 +252,12 @@ class engine {
           suspend_flow();
           break;
         }
-        if (revert_everything_) {
+        if (everything) {
           set_flow_state(flow_state::reverted);
           break;
         }
         rerun_retried_scopes();  // a retry said: run its flow again
+        reverting = false;
       }
     }
     return run_result<engine>{*this};
@@ -262,28 +265,27 @@ class engine {
 
   // ----- failure resolution: each failed atom's innermost retry decides -----
 
-  // Marks what must be reverted: the scope of a retry that retries (not the retry), the scope
-  // and the retry itself of one that reverts (and its parent decides next), or everything.
-  void resolve_failures() {
+  // Sets the intentions: REVERT for the scope of a retry that retries and RETRY for the retry;
+  // REVERT for the scope and the retry itself of one that reverts (and its parent decides next);
+  // or REVERT for everything (then true). An atom IGNOREd by a decider stays IGNORE. A retry whose
+  // flow is reverted by an enclosing scope does not retry, whatever it said.
+  bool resolve_failures() {
     constexpr auto& an = detail::analysis_v<Flow>;
-    revert_mask_.fill(false);
-    retries_to_rerun_.clear();
-    revert_everything_ = false;
+    bool everything = false;
     std::array<bool, atom_count + 1> decided{};  // retries that decided this round
-    for (std::size_t f = 0; f < atom_count && !revert_everything_; ++f) {
+    for (std::size_t f = 0; f < atom_count && !everything; ++f) {
       if (state(f) != atom_state::failure) continue;
       // A retry controller that fails (no values left) reverts its own scope.
       std::size_t r = spec.atoms[f].is_retry ? f : an.retry_of[f];
       retry_decision decision = spec.atoms[f].is_retry ? retry_decision::revert : decide(r, decided);
       for (;;) {
         if (r == none || decision == retry_decision::revert_all) {
-          revert_everything_ = true;
+          everything = true;
           break;
         }
         if (decision == retry_decision::retry) {
           mark_scope(r, false);
-          if (std::find(retries_to_rerun_.begin(), retries_to_rerun_.end(), r) == retries_to_rerun_.end())
-            retries_to_rerun_.push_back(r);
+          if (intentions_[r] != intention::revert) intend(r, intention::retry);
           break;
         }
         mark_scope(r, true);  // revert: the enclosing scope handles the failure
@@ -291,7 +293,10 @@ class engine {
         decision = decide(r, decided);
       }
     }
-    if (revert_everything_) revert_mask_.fill(true);
+    if (everything)
+      for (std::size_t a = 0; a < atom_count; ++a)
+        if (intentions_[a] != intention::ignore) intend(a, intention::revert);
+    return everything;
   }
 
   retry_decision decide(std::size_t retry, std::array<bool, atom_count + 1>& decided) {
@@ -311,28 +316,35 @@ class engine {
   void mark_scope(std::size_t retry, bool with_retry) {
     const std::size_t flow = spec.nodes[spec.atoms[retry].node].parent;
     for (std::size_t a = spec.nodes[flow].atom_begin; a < spec.nodes[flow].atom_end; ++a)
-      if (a != retry || with_retry) revert_mask_[a] = true;
+      if ((a != retry || with_retry) && intentions_[a] != intention::ignore) intend(a, intention::revert);
+  }
+
+  bool any_intention(intention i) const noexcept {
+    for (std::size_t a = 0; a < atom_count; ++a)
+      if (intentions_[a] == i) return true;
+    return false;
   }
 
   // After a retried scope was reverted: its atoms back to PENDING, its retry to RETRYING.
+  // Every atom with a REVERT intention is in the flow of one of these retries.
   void rerun_retried_scopes() {
-    for (std::size_t r : retries_to_rerun_) {
+    for (std::size_t r = 0; r < atom_count; ++r) {
+      if (intentions_[r] != intention::retry) continue;
       const std::size_t flow = spec.nodes[spec.atoms[r].node].parent;
       for (std::size_t a = spec.nodes[flow].atom_begin; a < spec.nodes[flow].atom_end; ++a) {
         if (a == r) continue;
-        if (state(a) != atom_state::pending) set_state(a, atom_state::pending);
+        make_pending(a);
         failure_of_[a] = none;
       }
+      intentions_[r] = intention::execute;
       set_state(r, atom_state::retrying);
     }
-    retries_to_rerun_.clear();
-    revert_mask_.fill(false);
     execute_failures_.clear();  // each attempt's reverts see only that attempt's failures
-    must_revert_ = false;
     lower(execute_failed);
   }
 
-  void begin_run() {
+  // Returns whether a revert is under way.
+  bool begin_run() {
     {
       std::lock_guard lock{control_};
       if (running_.load(std::memory_order_relaxed))
@@ -359,14 +371,18 @@ class engine {
       case flow_state::reverted:
         reset();
         set_flow_state(flow_state::running);
-        break;
+        return false;
       case flow_state::suspended:
-      case flow_state::failure:
+      case flow_state::failure: {
+        const bool reverting = any_intention(intention::revert);
         set_flow_state(flow_state::resuming);
-        set_flow_state(must_revert_ && revert_everything_ ? flow_state::reverting : flow_state::running);
-        break;
-      default:
+        set_flow_state(reverting && !any_intention(intention::retry) ? flow_state::reverting
+                                                                     : flow_state::running);
+        return reverting;
+      }
+      default:  // PENDING, or SUCCESS: every intention is EXECUTE or IGNORE
         set_flow_state(flow_state::running);
+        return false;
     }
   }
 
@@ -399,7 +415,7 @@ class engine {
   // Atoms that ran and are in the part being reverted.
   bool to_revert(std::size_t a) const noexcept {
     const atom_state s = state(a);
-    return revert_mask_[a] &&
+    return intentions_[a] == intention::revert &&
            (s == atom_state::success || s == atom_state::failure || s == atom_state::revert_failure);
   }
 
@@ -458,12 +474,11 @@ class engine {
   [[gnu::always_inline]] inline bool execute_serial(std::size_t atom) {
     static_assert(atom_transitions(atom_state::pending, atom_state::running) &&
                   atom_transitions(atom_state::retrying, atom_state::running));
-    const atom_state from = state(atom);
+    atom_state from = state(atom);
     if (from != atom_state::pending && from != atom_state::retrying) return true;
     if (halted(false)) return false;
     if (ignored_by_decider(atom)) return true;
-    states_[atom].store(atom_state::running, std::memory_order_relaxed);
-    if constexpr (Listening) notify_atom(atom, from, atom_state::running, nullptr);
+    transition<store_by::relaxed, Listening>(atom, from, atom_state::running);
     return run_execute<Listening>(atom);
   }
 
@@ -569,12 +584,13 @@ class engine {
       // Another thread's decider may ignore this atom at any moment: start it only if it was not.
       do {
         if (from == atom_state::ignore) return true;
-      } while (!states_[atom].compare_exchange_weak(from, atom_state::running, std::memory_order_acq_rel));
+        check_transition(atom, from, atom_state::running);
+      } while (!transition<store_by::exchange>(atom, from, atom_state::running));
     } else {
       if (from == atom_state::ignore) return true;
-      states_[atom].store(atom_state::running, std::memory_order_relaxed);
+      check_transition(atom, from, atom_state::running);
+      transition<store_by::relaxed>(atom, from, atom_state::running);
     }
-    announce(atom, from, atom_state::running);
     return run_execute(atom);
   }
 
@@ -727,10 +743,9 @@ class engine {
   }
 
   bool try_ignore(std::size_t atom) {
+    static_assert(atom_transitions(atom_state::pending, atom_state::ignore));
     atom_state from = atom_state::pending;
-    if (!states_[atom].compare_exchange_strong(from, atom_state::ignore, std::memory_order_acq_rel)) return false;
-    announce(atom, from, atom_state::ignore);
-    return true;
+    return transition<store_by::exchange>(atom, from, atom_state::ignore);
   }
 
   // The decider of link L: -1 to let its target run, else the depth to ignore by.
@@ -775,7 +790,7 @@ class engine {
     }
   }
 
-  // ----- states and listeners: every transition passes here -----
+  // ----- states and listeners: every transition passes through transition() -----
 
   atom_state state(std::size_t atom) const noexcept { return states_[atom].load(std::memory_order_acquire); }
 
@@ -786,30 +801,71 @@ class engine {
                             std::string(Flow::name.view()) + "'");
   }
 
-  void set_state(std::size_t atom, atom_state to, const failure* error = nullptr) {
-    const atom_state from = state(atom);
-    states_[atom].store(to, std::memory_order_release);
-    announce(atom, from, to, error);
+  // How transition() stores the new state: a plain store (release, or relaxed where nothing
+  // else reads the state meanwhile), or a compare-exchange that fails if the state is no longer
+  // `from` (a decider on another thread may ignore the atom at any moment).
+  enum class store_by : unsigned char { release, relaxed, exchange };
+
+  // The funnel: every change of an atom's state is made here, recorded (the recorder policy;
+  // nothing by default) and told to the listeners. An IGNORE state carries the IGNORE
+  // intention. Callers check the change against the table: at run time (set_state,
+  // check_transition) or, where its start is known, by a static_assert (advance). Inlined, it is
+  // the store, a test of `listening_` and the recorder's call. MayListen false: the caller knows
+  // that nobody listens. False only when an exchange found the state moved (then `from` is the
+  // state found).
+  template <store_by By = store_by::release, bool MayListen = true>
+  [[gnu::always_inline]] inline bool transition(std::size_t atom, atom_state& from, atom_state to,
+                                                const failure* error = nullptr) {
+    if constexpr (By == store_by::exchange) {
+      if (!states_[atom].compare_exchange_strong(from, to, std::memory_order_acq_rel)) return false;
+    } else {
+      states_[atom].store(to,
+                          By == store_by::relaxed ? std::memory_order_relaxed : std::memory_order_release);
+    }
+    if (to == atom_state::ignore) intentions_[atom] = intention::ignore;
+    recorder_.on_atom(atom, to, intentions_[atom]);
+    if constexpr (MayListen)
+      if (listening_) [[unlikely]]
+        notify_atom(atom, from, to, error);
+    return true;
   }
 
-  // A transition whose start the engine knows (it made it): legal by the table, checked at
-  // compile time, so only the listeners are left to tell.
+  // The funnel for a change of intention alone (a failure being resolved).
+  void intend(std::size_t atom, intention i) {
+    intentions_[atom] = i;
+    recorder_.on_atom(atom, state(atom), i);
+  }
+
+  // Back to PENDING, to be executed.
+  void make_pending(std::size_t atom) {
+    if (state(atom) != atom_state::pending) {
+      intentions_[atom] = intention::execute;
+      set_state(atom, atom_state::pending);
+    } else if (intentions_[atom] != intention::execute) {
+      intend(atom, intention::execute);
+    }
+  }
+
+  // A change whose start is read at run time, checked against the table.
+  void set_state(std::size_t atom, atom_state to, const failure* error = nullptr) {
+    atom_state from = state(atom);
+    check_transition(atom, from, to);
+    transition(atom, from, to, error);
+  }
+
+  // A change whose start the engine knows (it made it): legal by the table, checked at compile
+  // time.
   template <atom_state From, atom_state To, bool MayListen = true>
   void advance(std::size_t atom, const failure* error = nullptr) {
     static_assert(atom_transitions(From, To), "the engine makes only transitions of the table");
-    states_[atom].store(To, std::memory_order_release);
-    if constexpr (MayListen)
-      if (listening_) [[unlikely]]
-        notify_atom(atom, From, To, error);
+    atom_state from = From;
+    transition<store_by::release, MayListen>(atom, from, To, error);
   }
 
-  // Checks a transition that was made and tells the listeners. The hot path is a table lookup
-  // and a test, small enough to inline; throwing and notifying are out of line.
-  void announce(std::size_t atom, atom_state from, atom_state to, const failure* error = nullptr) {
+  // The check is a table lookup and a test, small enough to inline; the throw is out of line.
+  static void check_transition(std::size_t atom, atom_state from, atom_state to) {
     if (!atom_transitions(from, to)) [[unlikely]]
       throw_invalid_transition(atom, from, to);
-    if (listening_) [[unlikely]]
-      notify_atom(atom, from, to, error);
   }
 
   [[noreturn, gnu::noinline, gnu::cold]] static void throw_invalid_transition(std::size_t atom, atom_state from,
@@ -829,6 +885,7 @@ class engine {
     if (!flow_transitions(from, to))
       throw invalid_transition("flow '" + std::string(Flow::name.view()) + "'", to_string(from), to_string(to));
     flow_state_ = to;
+    recorder_.on_flow(to);
     if (listening_) {
       const flow_event event{Flow::name.view(), from, to};
       std::lock_guard lock{listeners_mutex_};
@@ -861,12 +918,10 @@ class engine {
   std::array<detail::atom_context, atom_count + 1> contexts_{};
   std::array<std::atomic<atom_state>, atom_count> states_;
   std::array<std::atomic<std::uint32_t>, atom_count + 1> waiting_{};
+  std::array<intention, atom_count + 1> intentions_{};
   std::array<std::size_t, atom_count + 1> failure_of_{};  // index of the atom's execute failure
   flow_state flow_state_ = flow_state::pending;
-  bool must_revert_ = false;         // a revert is under way (of revert_mask_)
-  bool revert_everything_ = false;  // ... of the whole flow, not a retry's scope
-  std::array<bool, atom_count + 1> revert_mask_{};
-  std::vector<std::size_t> retries_to_rerun_;
+  [[no_unique_address]] Recorder recorder_;
   // Why a run must start nothing more, one bit each: tested together on every atom.
   enum halt : unsigned { execute_failed = 1, revert_failed = 2, suspend_asked = 4 };
   std::atomic<unsigned> halts_{0};
@@ -893,5 +948,7 @@ template <flow_like Flow>
 engine(Flow) -> engine<Flow>;
 template <flow_like Flow, class Store>
 engine(Flow, Store) -> engine<Flow, Store>;
+template <flow_like Flow, class Store, class Recorder>
+engine(Flow, Store, Recorder) -> engine<Flow, Store, Recorder>;
 
 }  // namespace flowkit

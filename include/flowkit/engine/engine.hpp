@@ -38,6 +38,7 @@
 #include <stdexcept>
 #include <stop_token>
 #include <string>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <variant>
@@ -116,9 +117,6 @@ class engine {
     revert_failures_.clear();
     all_failures_.clear();
     failure_of_.fill(none);
-    if constexpr (has_retries)
-      for (std::size_t a = 0; a < atom_count; ++a)
-        if (table.clear_history[a]) table.clear_history[a](tasks_[a]);
     if (flow_state_ != flow_state::pending) set_flow_state(flow_state::pending);
   }
 
@@ -196,7 +194,7 @@ class engine {
       static const retry_history<std::monostate> no_history;  // keeps the diagnostic the only error
       return no_history;
     } else
-      return static_cast<const detail::atom_type<Flow, atom>*>(tasks_[atom])->history();
+      return std::get<retry_ordinal[atom]>(retry_runs_).history;
   }
 
   atom_state state_of(std::string_view atom) const { return state(index_of(atom)); }
@@ -309,7 +307,7 @@ class engine {
     std::vector<failure> met;
     for (std::size_t a = first; a < last; ++a)
       if (failure_of_[a] != none) met.push_back(execute_failures_[failure_of_[a]]);
-    return table.on_failure[retry](tasks_[retry], flowkit::failures{met.data(), met.size()});
+    return table.on_failure[retry](context_of(retry), flowkit::failures{met.data(), met.size()});
   }
 
   // The atoms of a retry's flow, with or without the retry itself.
@@ -693,14 +691,37 @@ class engine {
     }
     view_ = {labels.data(), states_.data()};
     for (std::size_t a = 0; a < atom_count; ++a) contexts_[a] = make_context(a);
+    // A retry's functions see its part of the run state, which points at the controller.
+    [this]<std::size_t... Ks>(std::index_sequence<Ks...>) {
+      ((std::get<Ks>(retry_runs_).retry =
+            static_cast<const detail::atom_type<Flow, retry_atoms[Ks]>*>(tasks_[retry_atoms[Ks]]),
+        contexts_[retry_atoms[Ks]].task = &std::get<Ks>(retry_runs_)),
+       ...);
+    }(std::make_index_sequence<retry_count>{});
   }
 
   static constexpr bool has_deciders = detail::decider_checks_v<Flow>.links.size() != 1;
-  static constexpr bool has_retries = [] {
-    for (std::size_t a = 0; a < atom_count; ++a)
-      if (spec.atoms[a].is_retry) return true;
-    return false;
+  static constexpr std::size_t retry_count = [] {
+    std::size_t n = 0;
+    for (std::size_t a = 0; a < atom_count; ++a) n += spec.atoms[a].is_retry;
+    return n;
   }();
+  static constexpr bool has_retries = retry_count != 0;
+  // The retry atoms in order, and each atom's place among them.
+  static constexpr auto retry_atoms = [] {
+    std::array<std::size_t, retry_count + 1> all{};
+    for (std::size_t a = 0, k = 0; a < atom_count; ++a)
+      if (spec.atoms[a].is_retry) all[k++] = a;
+    return all;
+  }();
+  static constexpr auto retry_ordinal = [] {
+    std::array<std::size_t, atom_count + 1> all{};
+    for (std::size_t k = 0; k < retry_count; ++k) all[retry_atoms[k]] = k;
+    return all;
+  }();
+  template <std::size_t... Ks>
+  static auto retry_runs_for(std::index_sequence<Ks...>)
+      -> std::tuple<detail::retry_run<detail::atom_type<Flow, retry_atoms[Ks]>>...>;
 
   static constexpr auto sources = [] {
     std::array<detail::input_source, spec.size.inputs + 1> all{};
@@ -837,6 +858,8 @@ class engine {
   }
 
   // Back to PENDING, to be executed.
+  // A retry back to PENDING starts a new history: until then, its attempts stay readable (after
+  // a run that ended REVERTED, say, which is when one wants to see what was tried).
   void make_pending(std::size_t atom) {
     if (state(atom) != atom_state::pending) {
       intentions_[atom] = intention::execute;
@@ -844,6 +867,8 @@ class engine {
     } else if (intentions_[atom] != intention::execute) {
       intend(atom, intention::execute);
     }
+    if constexpr (has_retries)
+      if (table.clear_history[atom]) table.clear_history[atom](context_of(atom));
   }
 
   // A change whose start is read at run time, checked against the table.
@@ -921,6 +946,7 @@ class engine {
   std::array<intention, atom_count + 1> intentions_{};
   std::array<std::size_t, atom_count + 1> failure_of_{};  // index of the atom's execute failure
   flow_state flow_state_ = flow_state::pending;
+  decltype(retry_runs_for(std::make_index_sequence<retry_count>{})) retry_runs_;  // their histories
   [[no_unique_address]] Recorder recorder_;
   // Why a run must start nothing more, one bit each: tested together on every atom.
   enum halt : unsigned { execute_failed = 1, revert_failed = 2, suspend_asked = 4 };

@@ -106,6 +106,18 @@ auto make_fetch(atom_context& ctx) {
   };
 }
 
+// Points the atom's outputs into its result, for its consumers.
+template <class Task, class Result>
+void publish_outputs(atom_context& ctx, Result* result) noexcept {
+  if constexpr (Task::output_count == 1) {
+    ctx.outputs[0] = result;
+  } else if constexpr (Task::output_count > 1) {
+    [&]<std::size_t... Ks>(std::index_sequence<Ks...>) {
+      ((ctx.outputs[Ks] = &std::get<Ks>(*result)), ...);
+    }(std::make_index_sequence<Task::output_count>{});
+  }
+}
+
 template <class Task>
 void execute_task(atom_context& ctx, const run_context& run) {
   Task& task = *static_cast<Task*>(ctx.task);
@@ -116,14 +128,17 @@ void execute_task(atom_context& ctx, const run_context& run) {
     task.execute(make_fetch<Task>(ctx), stop, report);
   } else {
     auto* result = ::new (static_cast<void*>(ctx.result)) result_type(task.execute(make_fetch<Task>(ctx), stop, report));
-    if constexpr (Task::output_count == 1) {
-      ctx.outputs[0] = result;
-    } else if constexpr (Task::output_count > 1) {
-      [&]<std::size_t... Ks>(std::index_sequence<Ks...>) {
-        ((ctx.outputs[Ks] = &std::get<Ks>(*result)), ...);
-      }(std::make_index_sequence<Task::output_count>{});
-    }
+    publish_outputs<Task>(ctx, result);
   }
+  *ctx.has_result = true;
+}
+
+// Puts a result back (from a saved run state), as if the task had just returned it.
+template <class Task>
+void emplace_result(atom_context& ctx, const stored_result_t<Task>& value) {
+  using result_type = typename Task::result_type;
+  if constexpr (!std::is_void_v<result_type>)
+    publish_outputs<Task>(ctx, ::new (static_cast<void*>(ctx.result)) result_type(value));
   *ctx.has_result = true;
 }
 
@@ -172,7 +187,7 @@ void execute_retry(atom_context& ctx, const run_context&) {
   using value_type = typename Retry::value_type;
   auto* value =
       ::new (static_cast<void*>(ctx.result)) value_type(run.retry->next(make_fetch<Retry>(ctx), run.history));
-  if constexpr (Retry::output_count == 1) ctx.outputs[0] = value;
+  publish_outputs<Retry>(ctx, value);
   *ctx.has_result = true;
   run.history.push_back({*value, {}});
 }

@@ -23,6 +23,7 @@
 #include <flowkit/engine/atom_thunks.hpp>
 #include <flowkit/engine/bindings.hpp>
 #include <flowkit/engine/detail/recorder.hpp>
+#include <flowkit/engine/detail/run_state.hpp>
 #include <flowkit/engine/executor.hpp>
 #include <flowkit/engine/listener.hpp>
 #include <flowkit/engine/run_result.hpp>
@@ -51,6 +52,8 @@ namespace detail {
 // What get<name>() returns for a name that the flow does not know, after its diagnostic.
 struct unknown_result_t {};
 inline constexpr unknown_result_t unknown_result{};
+
+struct run_state_access;
 
 }  // namespace detail
 
@@ -211,6 +214,7 @@ class engine {
   const Store& store() const noexcept { return store_; }
 
  private:
+  friend struct detail::run_state_access;
   static constexpr std::size_t none = static_cast<std::size_t>(-1);
 
   // ----- one run: the flow's states around the execute and revert phases -----
@@ -722,6 +726,10 @@ class engine {
   template <std::size_t... Ks>
   static auto retry_runs_for(std::index_sequence<Ks...>)
       -> std::tuple<detail::retry_run<detail::atom_type<Flow, retry_atoms[Ks]>>...>;
+  template <std::size_t... Ks>
+  static auto histories_for(std::index_sequence<Ks...>)
+      -> std::tuple<typename detail::atom_type<Flow, retry_atoms[Ks]>::history_type...>;
+  using histories_type = decltype(histories_for(std::make_index_sequence<retry_count>{}));
 
   static constexpr auto sources = [] {
     std::array<detail::input_source, spec.size.inputs + 1> all{};

@@ -6,6 +6,7 @@
 #include <cinttypes>
 #include <cstdio>
 #include <string>
+#include <type_traits>
 
 namespace {
 
@@ -23,14 +24,16 @@ auto rewritten() {
       fk::graph_flow<"pay">(charge, mail, audit, fk::link<"charge", "mail">([](long r) { return r != 1; })),
       fk::linear_flow<"retrying">(fk::task<"flaky">([] { std::puts(""); })).retry(fk::times(5)));
 }
-using flow = decltype(rewritten());
-#else
-using flow = decltype(hash_check::order_flow());
 #endif
 
 }  // namespace
 
 int main() {
-  std::printf("%016" PRIx64 "\n", flowkit::structural_hash<flow>);
+#ifdef FLOWKIT_HASH_REWRITTEN
+  const auto flow = rewritten();
+#else
+  const auto flow = hash_check::order_flow();
+#endif
+  std::printf("%016" PRIx64 "\n", flowkit::structural_hash<std::remove_cvref_t<decltype(flow)>>);
   return 0;
 }

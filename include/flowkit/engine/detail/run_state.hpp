@@ -386,16 +386,18 @@ struct run_state_access {
   }
 };
 
+// The free functions name no member of the engine: the access checks happen inside
+// run_state_access, the engine's friend (clang checks them where a signature is written).
 template <class Engine>
-using run_snapshot = run_state_access::snapshot<Engine>;
+using run_snapshot = decltype(run_state_access::save(std::declval<const Engine&>()));
 
 template <class Engine>
-run_snapshot<Engine> save_run_state(const Engine& e) {
+auto save_run_state(const Engine& e) {
   return run_state_access::save(e);
 }
 
-template <class Engine>
-void restore_run_state(Engine& e, const run_snapshot<Engine>& s) {
+template <class Engine, class Snapshot>
+void restore_run_state(Engine& e, const Snapshot& s) {
   run_state_access::restore(e, s);
 }
 

@@ -17,6 +17,7 @@
 #include <flowkit/engine/timing_listener.hpp>
 #include <flowkit/flow/graph_flow.hpp>
 #include <flowkit/flow/linear_flow.hpp>
-#include <flowkit/flow/to_dot.hpp>
 #include <flowkit/flow/link.hpp>
+#include <flowkit/flow/structural_hash.hpp>
+#include <flowkit/flow/to_dot.hpp>
 #include <flowkit/flow/unordered_flow.hpp>

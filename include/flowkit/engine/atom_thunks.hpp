@@ -106,6 +106,18 @@ auto make_fetch(atom_context& ctx) {
   };
 }
 
+// Points the atom's outputs into its result, for its consumers.
+template <class Task, class Result>
+void publish_outputs(atom_context& ctx, Result* result) noexcept {
+  if constexpr (Task::output_count == 1) {
+    ctx.outputs[0] = result;
+  } else if constexpr (Task::output_count > 1) {
+    [&]<std::size_t... Ks>(std::index_sequence<Ks...>) {
+      ((ctx.outputs[Ks] = &std::get<Ks>(*result)), ...);
+    }(std::make_index_sequence<Task::output_count>{});
+  }
+}
+
 template <class Task>
 void execute_task(atom_context& ctx, const run_context& run) {
   Task& task = *static_cast<Task*>(ctx.task);
@@ -116,14 +128,17 @@ void execute_task(atom_context& ctx, const run_context& run) {
     task.execute(make_fetch<Task>(ctx), stop, report);
   } else {
     auto* result = ::new (static_cast<void*>(ctx.result)) result_type(task.execute(make_fetch<Task>(ctx), stop, report));
-    if constexpr (Task::output_count == 1) {
-      ctx.outputs[0] = result;
-    } else if constexpr (Task::output_count > 1) {
-      [&]<std::size_t... Ks>(std::index_sequence<Ks...>) {
-        ((ctx.outputs[Ks] = &std::get<Ks>(*result)), ...);
-      }(std::make_index_sequence<Task::output_count>{});
-    }
+    publish_outputs<Task>(ctx, result);
   }
+  *ctx.has_result = true;
+}
+
+// Puts a result back (from a saved run state), as if the task had just returned it.
+template <class Task>
+void emplace_result(atom_context& ctx, const stored_result_t<Task>& value) {
+  using result_type = typename Task::result_type;
+  if constexpr (!std::is_void_v<result_type>)
+    publish_outputs<Task>(ctx, ::new (static_cast<void*>(ctx.result)) result_type(value));
   *ctx.has_result = true;
 }
 
@@ -156,21 +171,52 @@ void revert_task(atom_context& ctx, const failure* failed, failures all) {
   destroy_result<Task>(ctx);
 }
 
-template <class Task>
-retry_decision retry_on_failure(void* task, failures met) {
-  return static_cast<Task*>(task)->on_failure(met);
+// A retry controller's part of the run state: the controller (in the flow) and its history (the
+// run's). The atom_context of a retry atom points at this, not at the controller.
+template <class Retry>
+struct retry_run {
+  const Retry* retry = nullptr;
+  typename Retry::history_type history;
+};
+
+// A retry's execute: the controller gives the next value from the history, which records it as
+// a new attempt.
+template <class Retry>
+void execute_retry(atom_context& ctx, const run_context&) {
+  auto& run = *static_cast<retry_run<Retry>*>(ctx.task);
+  using value_type = typename Retry::value_type;
+  auto* value =
+      ::new (static_cast<void*>(ctx.result)) value_type(run.retry->next(make_fetch<Retry>(ctx), run.history));
+  publish_outputs<Retry>(ctx, value);
+  *ctx.has_result = true;
+  run.history.push_back({*value, {}});
 }
 
-template <class Task>
-void clear_retry_history(void* task) noexcept {
-  static_cast<Task*>(task)->clear_history();
+// A retry's revert undoes nothing: its value is forgotten, its history kept until the retry is
+// PENDING again.
+template <class Retry>
+void revert_retry(atom_context& ctx, const failure*, failures) {
+  destroy_result<Retry>(ctx);
+}
+
+// Records the failures of the retry's current attempt, and asks the controller what to do.
+template <class Retry>
+retry_decision retry_on_failure(atom_context& ctx, failures met) {
+  auto& run = *static_cast<retry_run<Retry>*>(ctx.task);
+  if (!run.history.empty()) run.history.back().failures.assign(met.begin(), met.end());
+  return run.retry->decide(make_fetch<Retry>(ctx), run.history);
+}
+
+template <class Retry>
+void clear_retry_history(atom_context& ctx) noexcept {
+  static_cast<retry_run<Retry>*>(ctx.task)->history.clear();
 }
 
 using execute_function = void (*)(atom_context&, const run_context&);
 using revert_function = void (*)(atom_context&, const failure*, failures);
 using destroy_function = void (*)(atom_context&) noexcept;
-using on_failure_function = retry_decision (*)(void*, failures);
-using clear_history_function = void (*)(void*) noexcept;
+using on_failure_function = retry_decision (*)(atom_context&, failures);
+using clear_history_function = void (*)(atom_context&) noexcept;
 
 // Calls visit.template operator()<Task>() for every task type of a flow, in pre-order.
 template <class Node, class Visit>
@@ -200,12 +246,15 @@ struct atom_table {
 
   template <class Task>
   constexpr void operator()() {
-    execute[at] = &execute_task<Task>;
-    revert[at] = &revert_task<Task>;
     destroy[at] = &destroy_result<Task>;
     if constexpr (retry_atom<Task>) {
+      execute[at] = &execute_retry<Task>;
+      revert[at] = &revert_retry<Task>;
       on_failure[at] = &retry_on_failure<Task>;
       clear_history[at] = &clear_retry_history<Task>;
+    } else {
+      execute[at] = &execute_task<Task>;
+      revert[at] = &revert_task<Task>;
     }
     using stored = stored_result_t<Task>;
     trivial_results = trivial_results && std::is_trivially_destructible_v<stored>;

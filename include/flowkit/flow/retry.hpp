@@ -5,9 +5,12 @@
 //
 //   fk::linear_flow<"pay">(charge).retry(fk::times(3))
 //   fk::linear_flow<"ship">(book).retry(fk::for_each<"carrier">(std::vector<std::string>{"dhl", "ups"}))
-//   fk::linear_flow<"try">(call).retry(fk::parameterized_for_each<"hosts", "host", std::vector<std::string>>())
+//   fk::linear_flow<"try">(call).retry(fk::parameterized_for_each<"hosts", "host",
+//   std::vector<std::string>>())
 //
-// Each controller keeps its history: every attempt, with the value tried and the failures met.
+// A controller keeps no state of a run: the engine keeps each retry's history (every attempt, with
+// the value tried and the failures met) in its run state and gives it to the controller, which
+// decides from it.
 
 #include <flowkit/core/failure.hpp>
 #include <flowkit/core/name.hpp>
@@ -57,7 +60,8 @@ struct retry_options {
 inline constexpr detail::retry_options revert_all_when_exhausted{true};
 
 // The built-in controllers. A controller has a value_type, `value_type next(history[, input])`
-// (throwing when there is no next value) and `retry_decision on_failure(history)`.
+// (throwing when there is no next value) and `retry_decision on_failure(history[, input])`; the
+// input is the slot the controller reads, if any.
 
 struct always_revert_controller {
   using value_type = std::monostate;
@@ -130,14 +134,12 @@ struct parameterized_for_each_controller {
   using value_type = std::decay_t<decltype(*std::begin(std::declval<const Container&>()))>;
   static constexpr std::string_view kind = "parameterized_for_each";
   bool revert_all = false;
-  const Container* values = nullptr;  // the slot's value, set before each next()
-  value_type next(const retry_history<value_type>& h, const Container& from) {
-    values = &from;
+  value_type next(const retry_history<value_type>& h, const Container& from) const {
     if (const value_type* v = detail::next_untried(from, h)) return *v;
     throw retries_exhausted("flowkit: parameterized_for_each retry has no values left to try");
   }
-  retry_decision on_failure(const retry_history<value_type>& h) const {
-    if (values && detail::untried_count(*values, h) > 0) return retry_decision::retry;
+  retry_decision on_failure(const retry_history<value_type>& h, const Container& from) const {
+    if (detail::untried_count(from, h) > 0) return retry_decision::retry;
     return revert_all ? retry_decision::revert_all : retry_decision::revert;
   }
 };
@@ -205,46 +207,30 @@ class retry_t {
 
   explicit retry_t(Controller controller) : controller_(std::move(controller)) {}
 
-  // The next value to try; recorded as a new attempt. A retry reverted since it last ran starts
-  // a new series of attempts.
+  // The value of the next attempt, from the run's history of this retry (the engine records the
+  // attempt). `fetch` gives the slot the controller reads, if any.
   template <class Fetch>
-  value_type execute(Fetch&& fetch, const std::stop_token&, progress&) {
-    if (reverted_) clear_history();
-    value_type v = [&] {
-      if constexpr (input_count == 0)
-        return controller_.next(history_);
-      else
-        return controller_.next(history_, fetch(std::integral_constant<std::size_t, 0>{}));
-    }();
-    history_.push_back({v, {}});
-    return v;
+  value_type next(Fetch&& fetch, const history_type& history) const {
+    if constexpr (input_count == 0)
+      return controller_.next(history);
+    else
+      return controller_.next(history, fetch(std::integral_constant<std::size_t, 0>{}));
   }
 
-  // A retry reverted with its scope forgets its history when it runs again, so that an outer
-  // retry starts it afresh; until then its attempts stay readable (after a run that ended
-  // REVERTED, say, which is when one wants to see what was tried).
+  // Whether to retry, revert or revert all, from the history whose last attempt holds the
+  // failures just met.
   template <class Fetch>
-  void revert(Fetch&&, const outcome<value_type>&, failures) {
-    reverted_ = true;
+  retry_decision decide(Fetch&& fetch, const history_type& history) const {
+    if constexpr (input_count == 0)
+      return controller_.on_failure(history);
+    else
+      return controller_.on_failure(history, fetch(std::integral_constant<std::size_t, 0>{}));
   }
 
-  // Records the failures of the current attempt and decides.
-  retry_decision on_failure(failures met) {
-    if (!history_.empty()) history_.back().failures.assign(met.begin(), met.end());
-    return controller_.on_failure(history_);
-  }
-
-  const history_type& history() const noexcept { return history_; }
-  void clear_history() noexcept {
-    history_.clear();
-    reverted_ = false;
-  }
   const Controller& controller() const noexcept { return controller_; }
 
  private:
   Controller controller_;
-  history_type history_;
-  bool reverted_ = false;  // reverted since it last ran: the next run starts a new history
 };
 
 template <class T>

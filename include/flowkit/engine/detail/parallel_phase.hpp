@@ -14,9 +14,16 @@
 //
 // The object is shared with the work items by a reference count: a work item that arrives after
 // its phase ended finds the queue empty and only drops its reference.
+//
+// parallel_phases, below, is the engine's side: it counts what each atom waits for, and runs an
+// atom and then releases its successors (in a revert, its predecessors).
 
+#include <flowkit/core/states.hpp>
+#include <flowkit/engine/detail/serial_loop.hpp>
 #include <flowkit/engine/executor.hpp>
+#include <flowkit/flow/atom_graph.hpp>
 
+#include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -65,7 +72,7 @@ class parallel_phase {
  private:
   struct slot {
     std::atomic<std::uint64_t> published{0};  // position + 1 once `atom` is written for it
-    std::atomic<std::uint32_t> atom{0};  // atomic: a late reader may look at a slot being reused
+    std::atomic<std::uint32_t> atom{0};       // atomic: a late reader may look at a slot being reused
   };
 
   explicit parallel_phase(std::size_t atoms)
@@ -160,7 +167,9 @@ class parallel_phase {
     }
   }
 
-  bool work_or_done() const noexcept { return in_flight_.load(std::memory_order_seq_cst) == 0 || has_queued(); }
+  bool work_or_done() const noexcept {
+    return in_flight_.load(std::memory_order_seq_cst) == 0 || has_queued();
+  }
 
   void wake_caller() {
     if (!caller_waiting_.load(std::memory_order_seq_cst)) return;
@@ -182,6 +191,106 @@ class parallel_phase {
   atom_runner runner_ = nullptr;
   void* executor_ = nullptr;
   void (*submit_)(void*, work) = nullptr;
+};
+
+template <class Flow, class Store, class Recorder>
+class parallel_phases : public serial_phases<Flow, Store, Recorder> {
+  using base = serial_phases<Flow, Store, Recorder>;
+
+ public:
+  using base::atom_count;
+  using base::base;
+  using base::order;
+
+  ~parallel_phases() {
+    if (phase_) phase_->release();
+  }
+
+  template <executor E>
+  void parallel(E& ex, bool reverting) {
+    constexpr auto& graph = atom_graph_v<Flow>;
+    if (!phase_) phase_ = parallel_phase::create(atom_count);
+    // Count what each atom waits for, and find the atoms ready now, before any is started: once
+    // work runs, counters move and an atom must be released exactly once.
+    std::array<std::uint32_t, atom_count + 1> ready{};
+    std::size_t ready_count = 0;
+    for (std::size_t i = 0; i < atom_count; ++i) {
+      const std::size_t a = order[reverting ? atom_count - 1 - i : i];
+      std::uint32_t waiting = 0;
+      bool eligible;
+      if (!reverting) {
+        eligible = this->runnable(a);
+        for (std::size_t p = graph.predecessors_begin[a]; p < graph.predecessors_begin[a + 1]; ++p) {
+          const atom_state before = this->state(graph.predecessors[p]);
+          waiting += before != atom_state::success && before != atom_state::ignore;
+        }
+      } else {
+        eligible = this->to_revert(a);
+        for (std::size_t s = graph.successors_begin[a]; s < graph.successors_begin[a + 1]; ++s)
+          waiting += this->to_revert(graph.successors[s]);
+      }
+      waiting_[a].store(waiting, std::memory_order_relaxed);
+      if (eligible && waiting == 0) ready[ready_count++] = static_cast<std::uint32_t>(a);
+    }
+    phase_->begin(this, reverting ? &parallel_phases::parallel_revert : &parallel_phases::parallel_execute,
+                  ex);
+    if (this->halted(reverting)) return;
+    phase_->run(ready.data(), ready_count);
+  }
+
+ private:
+  // Runs an atom, then releases its successors: the first that becomes ready runs next on this
+  // thread, the others are queued, a batch at a time (one queue operation per batch).
+  template <bool Reverting>
+  static void parallel_step(void* self_pointer, std::uint32_t atom, parallel_phase& phase) {
+    constexpr auto& graph = atom_graph_v<Flow>;
+    constexpr std::size_t batch = 32;
+    parallel_phases& self = *static_cast<parallel_phases*>(self_pointer);
+    for (;;) {
+      std::array<std::uint32_t, batch> released;
+      std::size_t count = 0;
+      bool keeping = false;  // whether this thread has its next atom already
+      std::uint32_t next = 0;
+      bool done = false;
+      if (!self.halted(Reverting)) {
+        if constexpr (Reverting)
+          done = self.revert_one(atom);
+        else  // an atom ignored by a decider counts as done for its successors
+          done = self.execute_one(atom);
+      }
+      if (done && !self.halted(Reverting)) {
+        const auto& neighbours = Reverting ? graph.predecessors : graph.successors;
+        const auto& begin = Reverting ? graph.predecessors_begin : graph.successors_begin;
+        for (std::size_t e = begin[atom]; e < begin[atom + 1]; ++e) {
+          const std::size_t n = neighbours[e];
+          if (Reverting && !self.to_revert(n)) continue;
+          if (self.waiting_[n].fetch_sub(1, std::memory_order_acq_rel) != 1) continue;
+          if (!keeping) {
+            next = static_cast<std::uint32_t>(n);
+            keeping = true;
+            continue;
+          }
+          released[count++] = static_cast<std::uint32_t>(n);
+          if (count == batch) {
+            phase.pass_on(released.data(), count);
+            count = 0;
+          }
+        }
+      }
+      phase.pass_on(released.data(), count);
+      if (!keeping) return;
+      atom = next;
+    }
+  }
+  static void parallel_execute(void* self, std::uint32_t atom, parallel_phase& phase) {
+    parallel_step<false>(self, atom, phase);
+  }
+  static void parallel_revert(void* self, std::uint32_t atom, parallel_phase& phase) {
+    parallel_step<true>(self, atom, phase);
+  }
+
+  std::array<std::atomic<std::uint32_t>, atom_count + 1> waiting_{};
+  parallel_phase* phase_ = nullptr;
 };
 
 }  // namespace flowkit::detail

@@ -230,11 +230,7 @@ TEST_CASE("must_exist opens only a board that exists", "[jobboard][faults]") {
     CHECK(listing(dir / "empty").empty());
   }
   SECTION("an empty LMDB environment") {
-    fs::create_directory(dir / "env");
-    MDB_env* env = nullptr;
-    REQUIRE(mdb_env_create(&env) == 0);
-    REQUIRE(mdb_env_open(env, (dir / "env").c_str(), 0, 0644) == 0);
-    mdb_env_close(env);
+    fk::test::make_lmdb_environment(dir / "env");
     const std::string before = slurp(dir / "env" / "data.mdb");
     CHECK_THROWS_AS((fk::lmdb_jobboard{dir / "env", only_existing}), fk::board_not_found);
     CHECK(slurp(dir / "env" / "data.mdb") == before);
@@ -250,23 +246,8 @@ TEST_CASE("an LMDB environment of another program is refused even if its databas
           "[jobboard][faults]") {
   fk::test::temp_dir dir;
   const fs::path other = dir / "other";
-  fs::create_directory(other);
-  {
-    MDB_env* env = nullptr;
-    REQUIRE(mdb_env_create(&env) == 0);
-    REQUIRE(mdb_env_set_maxdbs(env, 4) == 0);
-    REQUIRE(mdb_env_open(env, other.c_str(), 0, 0644) == 0);
-    MDB_txn* txn = nullptr;
-    REQUIRE(mdb_txn_begin(env, nullptr, 0, &txn) == 0);
-    for (const char* name : {"fk.jobs", "fk.settings"}) {
-      MDB_dbi dbi{};
-      REQUIRE(mdb_dbi_open(txn, name, MDB_CREATE, &dbi) == 0);
-      MDB_val k{3, const_cast<char*>("key")}, v{5, const_cast<char*>("value")};
-      REQUIRE(mdb_put(txn, dbi, &k, &v, 0) == 0);
-    }
-    REQUIRE(mdb_txn_commit(txn) == 0);
-    mdb_env_close(env);
-  }
+  fk::test::make_lmdb_environment(other,
+                                  {{"fk.jobs", {{"key", "value"}}}, {"fk.settings", {{"key", "value"}}}});
   const std::string data = slurp(other / "data.mdb");
   const auto lock_size = fs::file_size(other / "lock.mdb");
   try {
@@ -284,27 +265,10 @@ TEST_CASE("an LMDB environment of another program is refused even if its databas
 TEST_CASE("a flowkit file without a board gets one and keeps what else it holds", "[jobboard][faults]") {
   fk::test::temp_dir dir;
   const fs::path path = dir / "store";
-  fs::create_directory(path);
-  {
-    // What the checkpoint store will leave: the flowkit marker and its own databases.
-    MDB_env* env = nullptr;
-    REQUIRE(mdb_env_create(&env) == 0);
-    REQUIRE(mdb_env_set_maxdbs(env, 4) == 0);
-    REQUIRE(mdb_env_open(env, path.c_str(), 0, 0644) == 0);
-    MDB_txn* txn = nullptr;
-    REQUIRE(mdb_txn_begin(env, nullptr, 0, &txn) == 0);
-    MDB_dbi file{}, flows{};
-    REQUIRE(mdb_dbi_open(txn, "fk.file", MDB_CREATE, &file) == 0);
-    REQUIRE(mdb_dbi_open(txn, "fk.flows", MDB_CREATE, &flows) == 0);
-    MDB_val mk{5, const_cast<char*>("magic")}, mv{7, const_cast<char*>("flowkit")};
-    MDB_val fk_{6, const_cast<char*>("format")}, fv{4, const_cast<char*>("\x01\x00\x00\x00")};
-    MDB_val k{3, const_cast<char*>("run")}, v{2, const_cast<char*>("42")};
-    REQUIRE(mdb_put(txn, file, &mk, &mv, 0) == 0);
-    REQUIRE(mdb_put(txn, file, &fk_, &fv, 0) == 0);
-    REQUIRE(mdb_put(txn, flows, &k, &v, 0) == 0);
-    REQUIRE(mdb_txn_commit(txn) == 0);
-    mdb_env_close(env);
-  }
+  // What the checkpoint store will leave: the flowkit marker and its own databases.
+  fk::test::make_lmdb_environment(
+      path, {{"fk.file", {{"magic", "flowkit"}, {"format", std::string{"\x01\x00\x00\x00", 4}}}},
+             {"fk.flows", {{"run", "42"}}}});
   CHECK_THROWS_AS((fk::lmdb_jobboard{path, {.must_exist = true}}), fk::board_not_found);
   fk::lmdb_jobboard board{path};
   board.post("j", checkout{}, fk::store<"order_id">(1));

@@ -3,11 +3,14 @@
 // children, pipes, children's reports, and the faults (a private tmpfs, filled or read-only).
 // Children never touch Catch2: they report through pipes and exit codes, and leave with _exit.
 
+#include <flowkit/detail/lmdb_env.hpp>
 #include <flowkit/jobs/errors.hpp>
 #include <flowkit/persistence/errors.hpp>
 #include <flowkit/storage_errors.hpp>
 
 #include <catch2/catch.hpp>
+
+#include <lmdb.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -421,6 +424,37 @@ void check_read_only_filesystem(const temp_dir& dir, const char* name, Make&& ma
                                      Catch::Contains("read-only file system"));
   CHECK_THAT(r.values.at("existing"), Catch::Contains("io: ") && Catch::Contains((mnt / name).string()) &&
                                           Catch::Contains("read-only file system"));
+}
+
+// Writes raw bytes into one of a store's databases (a board's or a checkpoint store's), as damage
+// would.
+template <class Store>
+void poke(Store& store, const char* db, std::string_view key, std::string_view value) {
+  store.environment()->write([&](detail::lmdb_txn& t) { t.put(*t.open_dbi(db, 0), key, value); });
+}
+
+// An LMDB environment made by another program in directory `dir` (created), holding `databases`:
+// each one's name ("" for LMDB's main database) and its keys and values.
+using lmdb_contents = std::map<std::string, std::map<std::string, std::string>>;
+inline void make_lmdb_environment(const std::filesystem::path& dir, const lmdb_contents& databases = {}) {
+  std::filesystem::create_directory(dir);
+  MDB_env* env = nullptr;
+  REQUIRE(mdb_env_create(&env) == 0);
+  REQUIRE(mdb_env_set_maxdbs(env, 4) == 0);
+  REQUIRE(mdb_env_open(env, dir.c_str(), 0, 0644) == 0);
+  MDB_txn* txn = nullptr;
+  REQUIRE(mdb_txn_begin(env, nullptr, 0, &txn) == 0);
+  for (const auto& [name, pairs] : databases) {
+    const bool main_db = name.empty();
+    MDB_dbi dbi{};
+    REQUIRE(mdb_dbi_open(txn, main_db ? nullptr : name.c_str(), main_db ? 0 : MDB_CREATE, &dbi) == 0);
+    for (const auto& [key, value] : pairs) {
+      MDB_val k{key.size(), const_cast<char*>(key.data())}, v{value.size(), const_cast<char*>(value.data())};
+      REQUIRE(mdb_put(txn, dbi, &k, &v, 0) == 0);
+    }
+  }
+  REQUIRE(mdb_txn_commit(txn) == 0);
+  mdb_env_close(env);
 }
 
 }  // namespace flowkit::test

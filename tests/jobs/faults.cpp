@@ -100,8 +100,7 @@ TEST_CASE(
   fk::test::temp_dir dir;
   const fs::path mnt = dir / "mnt";
   fs::create_directory(mnt);
-  const child_result r = in_child([&](report& rep) {
-    if (!fk::test::mount_private_tmpfs(mnt, std::size_t{4} << 20)) return fk::test::cannot_run;
+  const child_result r = fk::test::in_child_on_tmpfs(mnt, std::size_t{4} << 20, [&](report& rep) {
     const fs::path filler = mnt / "filler";
 
     // A new board on a full filesystem: LMDB's lock file is where it used to die (SIGBUS).
@@ -116,14 +115,10 @@ TEST_CASE(
 
     // Every amount of free space from none to enough: each step fails at a later file (the lock
     // file, LMDB's first pages, its first commit, the notify file) or opens and posts.
-    for (std::size_t leave = 0; leave <= 96 * 1024; leave += 4096) {
-      fk::test::fill_filesystem(filler, leave);
-      rep.set(fk::test::numbered("sweep.", static_cast<long long>(leave)), attempt([&] {
-                fk::lmdb_jobboard b{mnt / "sweep"};
-                b.post("j", checkout{}, fk::store<"order_id">(1));
-              }));
-      fs::remove_all(mnt / "sweep");
-    }
+    fk::test::sweep_free_space(rep, filler, mnt / "sweep", [](const fs::path& p) {
+      fk::lmdb_jobboard b{p};
+      b.post("j", checkout{}, fk::store<"order_id">(1));
+    });
 
     // Posting until the disk is full: the post that does not fit fails, the others stay.
     fs::remove(filler);
@@ -157,36 +152,17 @@ TEST_CASE(
             }));
     return 0;
   });
-  if (r.code == fk::test::cannot_run) {
-    WARN("skipped: cannot mount a tmpfs in a private mount namespace here (needs root or user namespaces)");
+  if (fk::test::skipped(
+          r,
+          "skipped: cannot mount a tmpfs in a private mount namespace here (needs root or user namespaces)"))
     return;
-  }
   REQUIRE(r.code == 0);  // 135: SIGBUS
   const auto& v = r.values;
   CHECK_THAT(v.at("full.open"), Contains("nospace: flowkit: ") && Contains("no space left on device") &&
                                     Contains((mnt / "new").string()));
   CHECK(v.at("full.is_io_error") == "yes");
 
-  int refused = 0, opened = 0;
-  std::set<std::string> failing_files;
-  for (const auto& [key, outcome] : v) {
-    if (!starts_with(key, "sweep.")) continue;
-    INFO(key << " = " << outcome);
-    CHECK((outcome == "ok" || starts_with(outcome, "nospace: ")));
-    CHECK((outcome == "ok" || Contains((mnt / "sweep").string()).match(outcome)));
-    if (outcome == "ok") {
-      ++opened;
-    } else {
-      ++refused;
-      for (const char* f : {"lock.mdb", "data.mdb", "flowkit-notify"})
-        if (outcome.find(f) != std::string::npos) failing_files.insert(f);
-    }
-  }
-  CHECK(refused > 0);
-  CHECK(opened > 0);
-  CHECK(failing_files.count("lock.mdb") == 1);
-  CHECK(failing_files.count("data.mdb") == 1);
-  CHECK(failing_files.count("flowkit-notify") == 1);
+  fk::test::check_sweep(v, mnt / "sweep", {"lock.mdb", "data.mdb", "flowkit-notify"});
 
   CHECK_THAT(v.at("post"), Contains("nospace: ") && Contains("no space left on device") &&
                                Contains((mnt / "board" / "data.mdb").string()));
@@ -202,32 +178,7 @@ TEST_CASE("errors of the storage under a board are io_errors and storage_errors 
           "[jobboard][faults]") {
   fk::test::temp_dir dir;
 
-  SECTION("a missing parent directory is not created") {
-    const fs::path p = dir / "missing" / "board";
-    try {
-      fk::lmdb_jobboard board{p};
-      FAIL("opened a board under a missing directory");
-    } catch (const fk::storage_error& e) {
-      const auto* s = dynamic_cast<const fk::io_error*>(&e);
-      REQUIRE(s);
-      CHECK_FALSE(dynamic_cast<const fk::jobboard_error*>(&e));
-      CHECK(s->error_code() == std::errc::no_such_file_or_directory);
-      CHECK(s->path() == p.string());
-      CHECK_THAT(e.what(), Contains(p.string()) && Contains("no such file or directory"));
-    }
-    CHECK_FALSE(fs::exists(dir / "missing"));
-  }
-  SECTION("a path under a regular file") {
-    std::ofstream{dir / "file.txt"} << "x";
-    const fs::path p = dir / "file.txt" / "board";
-    try {
-      fk::lmdb_jobboard board{p};
-      FAIL("opened a board under a file");
-    } catch (const fk::io_error& e) {
-      CHECK(e.error_code() == std::errc::not_a_directory);
-      CHECK_THAT(e.what(), Contains(p.string()) && Contains("not a directory"));
-    }
-  }
+  fk::test::check_missing_parent<fk::lmdb_jobboard, fk::jobboard_error>(dir, "board");
   SECTION("the map at its maximum size") {
     fk::lmdb_jobboard small{dir / "small",
                             {.map_size = std::size_t{1} << 20, .max_map_size = std::size_t{1} << 20}};
@@ -243,49 +194,14 @@ TEST_CASE("errors of the storage under a board are io_errors and storage_errors 
     }
   }
   SECTION("permission denied") {
-    // Tests run as root, whom file modes do not stop: the child becomes nobody first.
-    fs::create_directory(dir / "shared");
-    fs::permissions(dir.path(), fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
-                                    fs::perms::others_read | fs::perms::others_exec);
-    make_board(dir / "shared" / "board", 3, 0);  // root's board, 0644 files in a 0755 directory
-    const child_result r = in_child([&](report& rep) {
-      if (::geteuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) return fk::test::cannot_run;
-      rep.set("new", attempt([&] { fk::lmdb_jobboard b{dir / "shared" / "new"}; }));
-      rep.set("existing", attempt([&] { fk::lmdb_jobboard b{dir / "shared" / "board"}; }));
-      return 0;
-    });
-    if (r.code == fk::test::cannot_run) {
-      WARN("skipped: cannot drop privileges here");
-      return;
-    }
-    REQUIRE(r.code == 0);
-    CHECK_THAT(r.values.at("new"), Contains(cat("io: flowkit: create ", (dir / "shared" / "new").string())) &&
-                                       Contains("permission denied"));
-    CHECK_THAT(r.values.at("existing"), Contains("io: flowkit: ") &&
-                                            Contains((dir / "shared" / "board").string()) &&
-                                            Contains("permission denied"));
-    CHECK_FALSE(fs::exists(dir / "shared" / "new"));
+    fk::test::check_permission_denied(
+        dir, "board", [](const fs::path& p) { make_board(p, 3, 0); },
+        [](const fs::path& p) { fk::lmdb_jobboard b{p}; });
   }
   SECTION("a read-only filesystem") {
-    const fs::path mnt = dir / "mnt";
-    fs::create_directory(mnt);
-    const child_result r = in_child([&](report& rep) {
-      if (!fk::test::mount_private_tmpfs(mnt, std::size_t{1} << 20)) return fk::test::cannot_run;
-      make_board(mnt / "board", 3, 0);
-      if (!fk::test::remount_read_only(mnt)) return fk::test::cannot_run;
-      rep.set("new", attempt([&] { fk::lmdb_jobboard b{mnt / "new"}; }));
-      rep.set("existing", attempt([&] { fk::lmdb_jobboard b{mnt / "board"}; }));
-      return 0;
-    });
-    if (r.code == fk::test::cannot_run) {
-      WARN("skipped: cannot mount a tmpfs in a private mount namespace here");
-      return;
-    }
-    REQUIRE(r.code == 0);
-    CHECK_THAT(r.values.at("new"), Contains(cat("io: flowkit: create ", (mnt / "new").string())) &&
-                                       Contains("read-only file system"));
-    CHECK_THAT(r.values.at("existing"),
-               Contains("io: ") && Contains((mnt / "board").string()) && Contains("read-only file system"));
+    fk::test::check_read_only_filesystem(
+        dir, "board", [](const fs::path& p) { make_board(p, 3, 0); },
+        [](const fs::path& p) { fk::lmdb_jobboard b{p}; });
   }
 }
 
@@ -314,11 +230,7 @@ TEST_CASE("must_exist opens only a board that exists", "[jobboard][faults]") {
     CHECK(listing(dir / "empty").empty());
   }
   SECTION("an empty LMDB environment") {
-    fs::create_directory(dir / "env");
-    MDB_env* env = nullptr;
-    REQUIRE(mdb_env_create(&env) == 0);
-    REQUIRE(mdb_env_open(env, (dir / "env").c_str(), 0, 0644) == 0);
-    mdb_env_close(env);
+    fk::test::make_lmdb_environment(dir / "env");
     const std::string before = slurp(dir / "env" / "data.mdb");
     CHECK_THROWS_AS((fk::lmdb_jobboard{dir / "env", only_existing}), fk::board_not_found);
     CHECK(slurp(dir / "env" / "data.mdb") == before);
@@ -334,23 +246,8 @@ TEST_CASE("an LMDB environment of another program is refused even if its databas
           "[jobboard][faults]") {
   fk::test::temp_dir dir;
   const fs::path other = dir / "other";
-  fs::create_directory(other);
-  {
-    MDB_env* env = nullptr;
-    REQUIRE(mdb_env_create(&env) == 0);
-    REQUIRE(mdb_env_set_maxdbs(env, 4) == 0);
-    REQUIRE(mdb_env_open(env, other.c_str(), 0, 0644) == 0);
-    MDB_txn* txn = nullptr;
-    REQUIRE(mdb_txn_begin(env, nullptr, 0, &txn) == 0);
-    for (const char* name : {"fk.jobs", "fk.settings"}) {
-      MDB_dbi dbi{};
-      REQUIRE(mdb_dbi_open(txn, name, MDB_CREATE, &dbi) == 0);
-      MDB_val k{3, const_cast<char*>("key")}, v{5, const_cast<char*>("value")};
-      REQUIRE(mdb_put(txn, dbi, &k, &v, 0) == 0);
-    }
-    REQUIRE(mdb_txn_commit(txn) == 0);
-    mdb_env_close(env);
-  }
+  fk::test::make_lmdb_environment(other,
+                                  {{"fk.jobs", {{"key", "value"}}}, {"fk.settings", {{"key", "value"}}}});
   const std::string data = slurp(other / "data.mdb");
   const auto lock_size = fs::file_size(other / "lock.mdb");
   try {
@@ -368,27 +265,10 @@ TEST_CASE("an LMDB environment of another program is refused even if its databas
 TEST_CASE("a flowkit file without a board gets one and keeps what else it holds", "[jobboard][faults]") {
   fk::test::temp_dir dir;
   const fs::path path = dir / "store";
-  fs::create_directory(path);
-  {
-    // What the checkpoint store will leave: the flowkit marker and its own databases.
-    MDB_env* env = nullptr;
-    REQUIRE(mdb_env_create(&env) == 0);
-    REQUIRE(mdb_env_set_maxdbs(env, 4) == 0);
-    REQUIRE(mdb_env_open(env, path.c_str(), 0, 0644) == 0);
-    MDB_txn* txn = nullptr;
-    REQUIRE(mdb_txn_begin(env, nullptr, 0, &txn) == 0);
-    MDB_dbi file{}, flows{};
-    REQUIRE(mdb_dbi_open(txn, "fk.file", MDB_CREATE, &file) == 0);
-    REQUIRE(mdb_dbi_open(txn, "fk.flows", MDB_CREATE, &flows) == 0);
-    MDB_val mk{5, const_cast<char*>("magic")}, mv{7, const_cast<char*>("flowkit")};
-    MDB_val fk_{6, const_cast<char*>("format")}, fv{4, const_cast<char*>("\x01\x00\x00\x00")};
-    MDB_val k{3, const_cast<char*>("run")}, v{2, const_cast<char*>("42")};
-    REQUIRE(mdb_put(txn, file, &mk, &mv, 0) == 0);
-    REQUIRE(mdb_put(txn, file, &fk_, &fv, 0) == 0);
-    REQUIRE(mdb_put(txn, flows, &k, &v, 0) == 0);
-    REQUIRE(mdb_txn_commit(txn) == 0);
-    mdb_env_close(env);
-  }
+  // What the checkpoint store will leave: the flowkit marker and its own databases.
+  fk::test::make_lmdb_environment(
+      path, {{"fk.file", {{"magic", "flowkit"}, {"format", std::string{"\x01\x00\x00\x00", 4}}}},
+             {"fk.flows", {{"run", "42"}}}});
   CHECK_THROWS_AS((fk::lmdb_jobboard{path, {.must_exist = true}}), fk::board_not_found);
   fk::lmdb_jobboard board{path};
   board.post("j", checkout{}, fk::store<"order_id">(1));

@@ -12,36 +12,21 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <string>
 #include <vector>
 
 namespace fk = flowkit;
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
+using fk::test::listing;
+using fk::test::poke;
+using fk::test::slurp;
 
 namespace {
 
 struct checkout {
   static constexpr fk::name name = "checkout";
 };
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in{p, std::ios::binary};
-  return {std::istreambuf_iterator<char>{in}, {}};
-}
-
-std::vector<std::string> listing(const fs::path& dir) {
-  std::vector<std::string> out;
-  for (const auto& e : fs::directory_iterator{dir}) out.push_back(e.path().filename().string());
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-// Writes raw bytes into one of the board's databases, as damage would.
-void poke(fk::lmdb_jobboard& board, const char* db, std::string_view key, std::string_view value) {
-  board.environment()->write([&](fk::detail::lmdb_txn& t) { t.put(*t.open_dbi(db, 0), key, value); });
-}
 
 }  // namespace
 
@@ -121,18 +106,7 @@ TEST_CASE("a path that is not a board is refused and left as it was", "[jobboard
     CHECK(listing(dir / "src") == std::vector<std::string>{"main.cpp"});
   }
   SECTION("an LMDB environment of someone else") {
-    fs::create_directory(dir / "other");
-    MDB_env* env = nullptr;
-    REQUIRE(mdb_env_create(&env) == 0);
-    REQUIRE(mdb_env_open(env, (dir / "other").c_str(), 0, 0644) == 0);
-    MDB_txn* txn = nullptr;
-    REQUIRE(mdb_txn_begin(env, nullptr, 0, &txn) == 0);
-    MDB_dbi dbi{};
-    REQUIRE(mdb_dbi_open(txn, nullptr, 0, &dbi) == 0);
-    MDB_val k{5, const_cast<char*>("hello")}, v{5, const_cast<char*>("world")};
-    REQUIRE(mdb_put(txn, dbi, &k, &v, 0) == 0);
-    REQUIRE(mdb_txn_commit(txn) == 0);
-    mdb_env_close(env);
+    fk::test::make_lmdb_environment(dir / "other", {{"", {{"hello", "world"}}}});
     const std::string before = slurp(dir / "other" / "data.mdb");
     CHECK_THROWS_AS(fk::lmdb_jobboard{dir / "other"}, fk::not_a_board);
     CHECK(slurp(dir / "other" / "data.mdb") == before);

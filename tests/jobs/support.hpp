@@ -3,9 +3,14 @@
 // children, pipes, children's reports, and the faults (a private tmpfs, filled or read-only).
 // Children never touch Catch2: they report through pipes and exit codes, and leave with _exit.
 
+#include <flowkit/detail/lmdb_env.hpp>
 #include <flowkit/jobs/errors.hpp>
 #include <flowkit/persistence/errors.hpp>
 #include <flowkit/storage_errors.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <lmdb.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -16,8 +21,10 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <initializer_list>
 #include <iterator>
 #include <map>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -277,6 +284,177 @@ std::string attempt(F&& f) {
   } catch (const std::exception& e) {
     return cat("other: ", e.what());
   }
+}
+
+// In a forked child with a private tmpfs of `bytes` mounted on `mnt` (see mount_private_tmpfs):
+// body's report, or the exit code cannot_run where no tmpfs can be mounted.
+inline child_result in_child_on_tmpfs(const std::filesystem::path& mnt, std::size_t bytes,
+                                      const std::function<int(report&)>& body) {
+  return in_child([&](report& rep) { return mount_private_tmpfs(mnt, bytes) ? body(rep) : cannot_run; });
+}
+
+// In a forked child that is nobody (tests run as root, whom file modes do not stop): body's
+// report, or the exit code cannot_run where privileges cannot be dropped.
+inline child_result in_child_as_nobody(const std::function<int(report&)>& body) {
+  return in_child([&](report& rep) {
+    if (::geteuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) return cannot_run;
+    return body(rep);
+  });
+}
+
+// True, with a warning, where the child could not set up what its test needs.
+inline bool skipped(const child_result& r, const char* why) {
+  if (r.code != cannot_run) return false;
+  WARN(why);
+  return true;
+}
+
+// Every amount of free space from none to enough (0 to 96 KiB, in 4 KiB steps) left by `filler`:
+// open(target)'s outcome reported as "sweep.<bytes left>", then target removed.
+template <class Open>
+void sweep_free_space(report& rep, const std::filesystem::path& filler, const std::filesystem::path& target,
+                      Open&& open) {
+  for (std::size_t leave = 0; leave <= 96 * 1024; leave += 4096) {
+    fill_filesystem(filler, leave);
+    rep.set(numbered("sweep.", static_cast<long long>(leave)), attempt([&] { open(target); }));
+    std::filesystem::remove_all(target);
+  }
+}
+
+// The sweep's outcomes: each is "ok" or no space naming target, some of each, and each of `files`
+// is one at which an attempt failed.
+inline void check_sweep(const std::map<std::string, std::string>& values, const std::filesystem::path& target,
+                        std::initializer_list<const char*> files) {
+  int refused = 0, opened = 0;
+  std::set<std::string> failing_files;
+  for (const auto& [key, outcome] : values) {
+    if (!starts_with(key, "sweep.")) continue;
+    INFO(key << " = " << outcome);
+    CHECK((outcome == "ok" || starts_with(outcome, "nospace: ")));
+    CHECK((outcome == "ok" || Catch::Contains(target.string()).match(outcome)));
+    if (outcome == "ok") {
+      ++opened;
+    } else {
+      ++refused;
+      for (const char* f : files)
+        if (outcome.find(f) != std::string::npos) failing_files.insert(f);
+    }
+  }
+  CHECK(refused > 0);
+  CHECK(opened > 0);
+  for (const char* f : files) {
+    INFO(f);
+    CHECK(failing_files.count(f) == 1);
+  }
+}
+
+// Store (a board or a checkpoint store) opened under a missing directory and under a regular file:
+// an io_error (no OwnError) that names the path, and nothing created. `noun` names a Store.
+template <class Store, class OwnError>
+void check_missing_parent(const temp_dir& dir, const char* noun) {
+  SECTION("a missing parent directory is not created") {
+    const std::filesystem::path p = dir / "missing" / noun;
+    try {
+      Store store{p};
+      FAIL("opened a " << noun << " under a missing directory");
+    } catch (const storage_error& e) {
+      const auto* io = dynamic_cast<const io_error*>(&e);
+      REQUIRE(io);
+      CHECK_FALSE(dynamic_cast<const OwnError*>(&e));
+      CHECK(io->error_code() == std::errc::no_such_file_or_directory);
+      CHECK(io->path() == p.string());
+      CHECK_THAT(e.what(), Catch::Contains(p.string()) && Catch::Contains("no such file or directory"));
+    }
+    CHECK_FALSE(std::filesystem::exists(dir / "missing"));
+  }
+  SECTION("a path under a regular file") {
+    std::ofstream{dir / "file.txt"} << "x";
+    const std::filesystem::path p = dir / "file.txt" / noun;
+    try {
+      Store store{p};
+      FAIL("opened a " << noun << " under a file");
+    } catch (const io_error& e) {
+      CHECK(e.error_code() == std::errc::not_a_directory);
+      CHECK_THAT(e.what(), Catch::Contains(p.string()) && Catch::Contains("not a directory"));
+    }
+  }
+}
+
+// Permission denied: make(path) leaves root's store at dir/shared/<name> (0644 files in a 0755
+// directory); as nobody, open(path) fails there and at a new path with io_errors that name them.
+template <class Make, class Open>
+void check_permission_denied(const temp_dir& dir, const char* name, Make&& make, Open&& open) {
+  const std::filesystem::path shared = dir / "shared";
+  std::filesystem::create_directory(shared);
+  using std::filesystem::perms;
+  std::filesystem::permissions(dir.path(), perms::owner_all | perms::group_read | perms::group_exec |
+                                               perms::others_read | perms::others_exec);
+  make(shared / name);
+  const child_result r = in_child_as_nobody([&](report& rep) {
+    rep.set("new", attempt([&] { open(shared / "new"); }));
+    rep.set("existing", attempt([&] { open(shared / name); }));
+    return 0;
+  });
+  if (skipped(r, "skipped: cannot drop privileges here")) return;
+  REQUIRE(r.code == 0);
+  CHECK_THAT(r.values.at("new"), Catch::Contains(cat("io: flowkit: create ", (shared / "new").string())) &&
+                                     Catch::Contains("permission denied"));
+  CHECK_THAT(r.values.at("existing"), Catch::Contains("io: flowkit: ") &&
+                                          Catch::Contains((shared / name).string()) &&
+                                          Catch::Contains("permission denied"));
+  CHECK_FALSE(std::filesystem::exists(shared / "new"));
+}
+
+// A read-only filesystem: make(path) leaves a store at dir/mnt/<name> on a private tmpfs, which is
+// then remounted read-only; open(path) fails there and at a new path with io_errors that name them.
+template <class Make, class Open>
+void check_read_only_filesystem(const temp_dir& dir, const char* name, Make&& make, Open&& open) {
+  const std::filesystem::path mnt = dir / "mnt";
+  std::filesystem::create_directory(mnt);
+  const child_result r = in_child_on_tmpfs(mnt, std::size_t{1} << 20, [&](report& rep) {
+    make(mnt / name);
+    if (!remount_read_only(mnt)) return cannot_run;
+    rep.set("new", attempt([&] { open(mnt / "new"); }));
+    rep.set("existing", attempt([&] { open(mnt / name); }));
+    return 0;
+  });
+  if (skipped(r, "skipped: cannot mount a tmpfs in a private mount namespace here")) return;
+  REQUIRE(r.code == 0);
+  CHECK_THAT(r.values.at("new"), Catch::Contains(cat("io: flowkit: create ", (mnt / "new").string())) &&
+                                     Catch::Contains("read-only file system"));
+  CHECK_THAT(r.values.at("existing"), Catch::Contains("io: ") && Catch::Contains((mnt / name).string()) &&
+                                          Catch::Contains("read-only file system"));
+}
+
+// Writes raw bytes into one of a store's databases (a board's or a checkpoint store's), as damage
+// would.
+template <class Store>
+void poke(Store& store, const char* db, std::string_view key, std::string_view value) {
+  store.environment()->write([&](detail::lmdb_txn& t) { t.put(*t.open_dbi(db, 0), key, value); });
+}
+
+// An LMDB environment made by another program in directory `dir` (created), holding `databases`:
+// each one's name ("" for LMDB's main database) and its keys and values.
+using lmdb_contents = std::map<std::string, std::map<std::string, std::string>>;
+inline void make_lmdb_environment(const std::filesystem::path& dir, const lmdb_contents& databases = {}) {
+  std::filesystem::create_directory(dir);
+  MDB_env* env = nullptr;
+  REQUIRE(mdb_env_create(&env) == 0);
+  REQUIRE(mdb_env_set_maxdbs(env, 4) == 0);
+  REQUIRE(mdb_env_open(env, dir.c_str(), 0, 0644) == 0);
+  MDB_txn* txn = nullptr;
+  REQUIRE(mdb_txn_begin(env, nullptr, 0, &txn) == 0);
+  for (const auto& [name, pairs] : databases) {
+    const bool main_db = name.empty();
+    MDB_dbi dbi{};
+    REQUIRE(mdb_dbi_open(txn, main_db ? nullptr : name.c_str(), main_db ? 0 : MDB_CREATE, &dbi) == 0);
+    for (const auto& [key, value] : pairs) {
+      MDB_val k{key.size(), const_cast<char*>(key.data())}, v{value.size(), const_cast<char*>(value.data())};
+      REQUIRE(mdb_put(txn, dbi, &k, &v, 0) == 0);
+    }
+  }
+  REQUIRE(mdb_txn_commit(txn) == 0);
+  mdb_env_close(env);
 }
 
 }  // namespace flowkit::test

@@ -127,8 +127,7 @@ TEST_CASE(
   fk::test::temp_dir dir;
   const fs::path mnt = dir / "mnt";
   fs::create_directory(mnt);
-  const child_result r = in_child([&](report& rep) {
-    if (!fk::test::mount_private_tmpfs(mnt, std::size_t{4} << 20)) return fk::test::cannot_run;
+  const child_result r = fk::test::in_child_on_tmpfs(mnt, std::size_t{4} << 20, [&](report& rep) {
     const fs::path filler = mnt / "filler";
 
     // A new store on a full filesystem.
@@ -145,15 +144,11 @@ TEST_CASE(
     // Every amount of free space from none to enough: each step fails at a later file (the lock
     // file, LMDB's first pages, the store's first commit) or opens, creates a run and commits.
     fk::batch b;
-    for (std::size_t leave = 0; leave <= 96 * 1024; leave += 4096) {
-      fk::test::fill_filesystem(filler, leave);
-      rep.set(fk::test::numbered("sweep.", static_cast<long long>(leave)), attempt([&] {
-                fk::lmdb_backend s{mnt / "sweep"};
-                s.open_run(spec_of("r1"));
-                s.commit("r1", batch_number(b, 0, "x"));
-              }));
-      fs::remove_all(mnt / "sweep");
-    }
+    fk::test::sweep_free_space(rep, filler, mnt / "sweep", [&](const fs::path& p) {
+      fk::lmdb_backend s{p};
+      s.open_run(spec_of("r1"));
+      s.commit("r1", batch_number(b, 0, "x"));
+    });
 
     // Committing until the disk is full: the commit that does not fit fails, the others stay.
     fs::remove(filler);
@@ -188,10 +183,10 @@ TEST_CASE(
             }));
     return 0;
   });
-  if (r.code == fk::test::cannot_run) {
-    WARN("skipped: cannot mount a tmpfs in a private mount namespace here (needs root or user namespaces)");
+  if (fk::test::skipped(
+          r,
+          "skipped: cannot mount a tmpfs in a private mount namespace here (needs root or user namespaces)"))
     return;
-  }
   REQUIRE(r.code == 0);  // 135: SIGBUS
   const auto& v = r.values;
   CHECK_THAT(v.at("full.open"), Contains("nospace: flowkit: ") && Contains("no space left on device") &&
@@ -199,25 +194,7 @@ TEST_CASE(
   CHECK(v.at("full.is_io_error") == "yes");
   CHECK(v.at("full.is_persistence_error") == "no");
 
-  int refused = 0, opened = 0;
-  std::set<std::string> failing_files;
-  for (const auto& [key, outcome] : v) {
-    if (!starts_with(key, "sweep.")) continue;
-    INFO(key << " = " << outcome);
-    CHECK((outcome == "ok" || starts_with(outcome, "nospace: ")));
-    CHECK((outcome == "ok" || Contains((mnt / "sweep").string()).match(outcome)));
-    if (outcome == "ok") {
-      ++opened;
-    } else {
-      ++refused;
-      for (const char* f : {"lock.mdb", "data.mdb"})
-        if (outcome.find(f) != std::string::npos) failing_files.insert(f);
-    }
-  }
-  CHECK(refused > 0);
-  CHECK(opened > 0);
-  CHECK(failing_files.count("lock.mdb") == 1);
-  CHECK(failing_files.count("data.mdb") == 1);
+  fk::test::check_sweep(v, mnt / "sweep", {"lock.mdb", "data.mdb"});
 
   CHECK_THAT(v.at("commit"), Contains("nospace: ") && Contains("no space left on device") &&
                                  Contains((mnt / "store" / "data.mdb").string()));
@@ -234,76 +211,16 @@ TEST_CASE("errors of the storage under a checkpoint store are io_errors that nam
           "[persistence][faults]") {
   fk::test::temp_dir dir;
 
-  SECTION("a missing parent directory is not created") {
-    const fs::path p = dir / "missing" / "store";
-    try {
-      fk::lmdb_backend store{p};
-      FAIL("opened a store under a missing directory");
-    } catch (const fk::storage_error& e) {
-      const auto* io = dynamic_cast<const fk::io_error*>(&e);
-      REQUIRE(io);
-      CHECK_FALSE(dynamic_cast<const fk::persistence_error*>(&e));
-      CHECK(io->error_code() == std::errc::no_such_file_or_directory);
-      CHECK(io->path() == p.string());
-      CHECK_THAT(e.what(), Contains(p.string()) && Contains("no such file or directory"));
-    }
-    CHECK_FALSE(fs::exists(dir / "missing"));
-  }
-  SECTION("a path under a regular file") {
-    std::ofstream{dir / "file.txt"} << "x";
-    const fs::path p = dir / "file.txt" / "store";
-    try {
-      fk::lmdb_backend store{p};
-      FAIL("opened a store under a file");
-    } catch (const fk::io_error& e) {
-      CHECK(e.error_code() == std::errc::not_a_directory);
-      CHECK_THAT(e.what(), Contains(p.string()) && Contains("not a directory"));
-    }
-  }
+  fk::test::check_missing_parent<fk::lmdb_backend, fk::persistence_error>(dir, "store");
   SECTION("permission denied") {
-    // Tests run as root, whom file modes do not stop: the child becomes nobody first.
-    fs::create_directory(dir / "shared");
-    fs::permissions(dir.path(), fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
-                                    fs::perms::others_read | fs::perms::others_exec);
-    make_store(dir / "shared" / "store", 3);  // root's store, 0644 files in a 0755 directory
-    const child_result r = in_child([&](report& rep) {
-      if (::geteuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) return fk::test::cannot_run;
-      rep.set("new", attempt([&] { fk::lmdb_backend s{dir / "shared" / "new"}; }));
-      rep.set("existing", attempt([&] { fk::lmdb_backend s{dir / "shared" / "store"}; }));
-      return 0;
-    });
-    if (r.code == fk::test::cannot_run) {
-      WARN("skipped: cannot drop privileges here");
-      return;
-    }
-    REQUIRE(r.code == 0);
-    CHECK_THAT(r.values.at("new"), Contains(cat("io: flowkit: create ", (dir / "shared" / "new").string())) &&
-                                       Contains("permission denied"));
-    CHECK_THAT(r.values.at("existing"), Contains("io: flowkit: ") &&
-                                            Contains((dir / "shared" / "store").string()) &&
-                                            Contains("permission denied"));
-    CHECK_FALSE(fs::exists(dir / "shared" / "new"));
+    fk::test::check_permission_denied(
+        dir, "store", [](const fs::path& p) { make_store(p, 3); },
+        [](const fs::path& p) { fk::lmdb_backend s{p}; });
   }
   SECTION("a read-only filesystem") {
-    const fs::path mnt = dir / "mnt";
-    fs::create_directory(mnt);
-    const child_result r = in_child([&](report& rep) {
-      if (!fk::test::mount_private_tmpfs(mnt, std::size_t{1} << 20)) return fk::test::cannot_run;
-      make_store(mnt / "store", 3);
-      if (!fk::test::remount_read_only(mnt)) return fk::test::cannot_run;
-      rep.set("new", attempt([&] { fk::lmdb_backend s{mnt / "new"}; }));
-      rep.set("existing", attempt([&] { fk::lmdb_backend s{mnt / "store"}; }));
-      return 0;
-    });
-    if (r.code == fk::test::cannot_run) {
-      WARN("skipped: cannot mount a tmpfs in a private mount namespace here");
-      return;
-    }
-    REQUIRE(r.code == 0);
-    CHECK_THAT(r.values.at("new"), Contains(cat("io: flowkit: create ", (mnt / "new").string())) &&
-                                       Contains("read-only file system"));
-    CHECK_THAT(r.values.at("existing"),
-               Contains("io: ") && Contains((mnt / "store").string()) && Contains("read-only file system"));
+    fk::test::check_read_only_filesystem(
+        dir, "store", [](const fs::path& p) { make_store(p, 3); },
+        [](const fs::path& p) { fk::lmdb_backend s{p}; });
   }
   SECTION("a store at its maximum map size is full: a persistence_error, not an io_error") {
     fk::lmdb_backend small{dir / "small",

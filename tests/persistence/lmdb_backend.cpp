@@ -19,7 +19,6 @@
 #include <exception>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -27,7 +26,10 @@
 
 namespace fk = flowkit;
 namespace fs = std::filesystem;
+using fk::test::listing;
+using fk::test::poke;
 using fk::test::result_of;
+using fk::test::slurp;
 using fk::test::spec_of;
 using fk::test::succeeded;
 using namespace std::chrono_literals;
@@ -38,22 +40,6 @@ struct checkout {
   static constexpr fk::name name = "checkout";
 };
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in{p, std::ios::binary};
-  return {std::istreambuf_iterator<char>{in}, {}};
-}
-
-std::vector<std::string> listing(const fs::path& dir) {
-  std::vector<std::string> out;
-  for (const auto& e : fs::directory_iterator{dir}) out.push_back(e.path().filename().string());
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-// Writes raw bytes into one of the store's databases, as damage would.
-void poke(fk::lmdb_backend& b, const char* db, std::string_view key, std::string_view value) {
-  b.environment()->write([&](fk::detail::lmdb_txn& t) { t.put(*t.open_dbi(db, 0), key, value); });
-}
 std::string peek(fk::lmdb_backend& b, const char* db, std::string_view key) {
   return b.environment()->read([&](const fk::detail::lmdb_txn& t) {
     MDB_dbi dbi{};
@@ -314,18 +300,7 @@ TEST_CASE("a path that is not a checkpoint store is refused and left as it was",
     CHECK(listing(dir / "src") == std::vector<std::string>{"main.cpp"});
   }
   SECTION("an LMDB environment of someone else") {
-    fs::create_directory(dir / "other");
-    MDB_env* env = nullptr;
-    REQUIRE(mdb_env_create(&env) == 0);
-    REQUIRE(mdb_env_open(env, (dir / "other").c_str(), 0, 0644) == 0);
-    MDB_txn* txn = nullptr;
-    REQUIRE(mdb_txn_begin(env, nullptr, 0, &txn) == 0);
-    MDB_dbi dbi{};
-    REQUIRE(mdb_dbi_open(txn, nullptr, 0, &dbi) == 0);
-    MDB_val k{5, const_cast<char*>("hello")}, v{5, const_cast<char*>("world")};
-    REQUIRE(mdb_put(txn, dbi, &k, &v, 0) == 0);
-    REQUIRE(mdb_txn_commit(txn) == 0);
-    mdb_env_close(env);
+    fk::test::make_lmdb_environment(dir / "other", {{"", {{"hello", "world"}}}});
     const std::string before = slurp(dir / "other" / "data.mdb");
     try {
       fk::lmdb_backend b{dir / "other"};

@@ -18,14 +18,17 @@
 // refused here, before LMDB opens (and maps) it. Nothing is written next to a path that is
 // refused.
 
+#include <flowkit/detail/lmdb_durability.hpp>
 #include <flowkit/detail/lmdb_env.hpp>
 #include <flowkit/detail/lmdb_notify.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -177,6 +180,28 @@ lmdb_location locate_lmdb(const std::filesystem::path& path, const locate_option
   }
   refuse.not_ours("neither a directory nor a regular file");
   return {};  // not reached: not_ours throws
+}
+
+// Opens the environment of the store at path as its options say (lmdb_backend_options,
+// lmdb_jobboard_options: durability, map_size, max_map_size, single_file, must_exist): found or
+// created by locate_lmdb with the store's refusals, its map growing from map_size up to
+// max_map_size (never below map_size). A file LMDB cannot read is not the store's
+// (refuse.not_ours).
+template <class StoreOptions, class Refusals>
+std::shared_ptr<lmdb_env> open_lmdb_store(const std::filesystem::path& path, const StoreOptions& opts,
+                                          const Refusals& refuse) {
+  const lmdb_location where =
+      locate_lmdb(path, {.single_file_if_new = opts.single_file, .must_exist = opts.must_exist}, refuse);
+  lmdb_env_options eo;
+  eo.map_size = opts.map_size;
+  eo.max_map_size = std::max(opts.max_map_size, opts.map_size);
+  eo.sync_flags = lmdb_sync_flags(opts.durability);
+  try {
+    return lmdb_env::open(where, eo);
+  } catch (const lmdb_error& e) {
+    if (e.code() == MDB_INVALID || e.code() == MDB_VERSION_MISMATCH) refuse.not_ours(e.what());
+    throw;
+  }
 }
 
 }  // namespace flowkit::detail

@@ -3,6 +3,7 @@
 // and keeps those as fields for code that reacts to it. Besides these jobboard_errors, a board
 // throws fk::io_error when the storage under it fails; both are fk::storage_errors.
 
+#include <flowkit/detail/path_errors.hpp>
 #include <flowkit/storage_errors.hpp>
 
 #include <cstdint>
@@ -22,26 +23,18 @@ class jobboard_error : public storage_error {
 // The board file is damaged beyond one record: shorter than its meta pages say (truncated), so
 // reading it would fault (SIGBUS). Refused at open, before LMDB maps it; nothing is written.
 // path() is the data file.
-class corrupt_board : public jobboard_error {
+class corrupt_board : public detail::path_error<jobboard_error> {
  public:
   corrupt_board(std::string path, const std::string& why)
-      : jobboard_error("flowkit: jobboard file " + path + " is damaged: " + why), path_(std::move(path)) {}
-  const std::string& path() const noexcept { return path_; }
-
- private:
-  std::string path_;
+      : path_error("jobboard file ", std::move(path), " is damaged: ", why) {}
 };
 
 // lmdb_jobboard_options{.must_exist = true} and the path holds no board (does not exist, or is an
 // empty directory or an empty LMDB environment). Nothing was created.
-class board_not_found : public jobboard_error {
+class board_not_found : public detail::path_error<jobboard_error> {
  public:
   board_not_found(std::string path, const std::string& why)
-      : jobboard_error("flowkit: no jobboard at " + path + ": " + why), path_(std::move(path)) {}
-  const std::string& path() const noexcept { return path_; }
-
- private:
-  std::string path_;
+      : path_error("no jobboard at ", std::move(path), ": ", why) {}
 };
 
 // No job with this id is on the board (never posted, or consumed, or trashed).
@@ -100,37 +93,21 @@ class claim_lost : public not_owner {
 
 // The path exists and is something else: a plain file, a foreign LMDB environment, a directory
 // holding other files. Nothing at the path was changed.
-class not_a_board : public jobboard_error {
+class not_a_board : public detail::path_error<jobboard_error> {
  public:
   not_a_board(std::string path, const std::string& why)
-      : jobboard_error("flowkit: " + path + " is not a jobboard: " + why), path_(std::move(path)) {}
-  const std::string& path() const noexcept { return path_; }
-
- private:
-  std::string path_;
+      : path_error("", std::move(path), " is not a jobboard: ", why) {}
 };
 
 // The board was written by another flowkit, newer or older, whose layout this one does not read.
 // Left untouched.
-class incompatible_board_format : public jobboard_error {
+class incompatible_board_format : public detail::format_error<jobboard_error> {
  public:
   incompatible_board_format(std::string path, std::uint32_t found, std::uint32_t supported)
-      : jobboard_error(
-            "flowkit: jobboard " + path + " has format " + std::to_string(found) +
-            "; this flowkit reads format " + std::to_string(supported) +
-            (found < supported
-                 ? " only (older boards are not converted: drain it with the flowkit that wrote it)"
-                 : "")),
-        path_(std::move(path)),
-        found_(found),
-        supported_(supported) {}
-  const std::string& path() const noexcept { return path_; }
-  std::uint32_t found() const noexcept { return found_; }
-  std::uint32_t supported() const noexcept { return supported_; }
-
- private:
-  std::string path_;
-  std::uint32_t found_, supported_;
+      : format_error("jobboard ", std::move(path), found, supported,
+                     found < supported
+                         ? " only (older boards are not converted: drain it with the flowkit that wrote it)"
+                         : "") {}
 };
 
 // A job record that does not decode (bad checksum, truncated, unknown record version). Listings

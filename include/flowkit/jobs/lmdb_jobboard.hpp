@@ -69,9 +69,9 @@ namespace detail {
 inline constexpr std::uint32_t board_format = 2;
 inline constexpr std::string_view board_kind = "flowkit.jobboard";
 
-// Where the board at path lives (detail::locate_lmdb, shared with the checkpoint store), with the
-// board's refusals: not_a_board, corrupt_board (a truncated data file), board_not_found
-// (must_exist).
+// The board's refusals for detail::locate_lmdb (the one way to find and check an LMDB store's
+// file, shared with the checkpoint store): not_a_board, corrupt_board (a truncated data file),
+// board_not_found (must_exist).
 struct board_refusals {
   std::string path;
   [[noreturn]] void not_ours(const std::string& why) const { throw not_a_board(path, why); }
@@ -81,30 +81,13 @@ struct board_refusals {
   [[noreturn]] void absent(const std::string& why) const { throw board_not_found(path, why); }
 };
 
-inline lmdb_location locate_board(const std::filesystem::path& path, const lmdb_jobboard_options& opts) {
-  return locate_lmdb(path, {.single_file_if_new = opts.single_file, .must_exist = opts.must_exist},
-                     board_refusals{path.string()});
-}
-
 }  // namespace detail
 
 class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
  public:
   explicit lmdb_jobboard(const std::filesystem::path& path, lmdb_jobboard_options opts = {})
       : path_(path.string()), must_exist_(opts.must_exist) {
-    const detail::lmdb_location where = detail::locate_board(path, opts);
-    detail::lmdb_env_options eo;
-    eo.map_size = opts.map_size;
-    eo.max_map_size = std::max(opts.max_map_size, opts.map_size);
-    eo.sync_flags = opts.durability == durability::process_crash_safe ? unsigned{MDB_NOSYNC}
-                    : opts.durability == durability::no_meta_sync     ? unsigned{MDB_NOMETASYNC}
-                                                                      : 0u;
-    try {
-      env_ = detail::lmdb_env::open(where, eo);
-    } catch (const lmdb_error& e) {
-      if (e.code() == MDB_INVALID || e.code() == MDB_VERSION_MISMATCH) throw not_a_board(path_, e.what());
-      throw;
-    }
+    env_ = detail::open_lmdb_store(path, opts, detail::board_refusals{path_});
     open_databases();
     (void)env_->notifier();  // a board: now its notify file may be created
   }

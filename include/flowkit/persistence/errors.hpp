@@ -5,6 +5,7 @@
 // denied, an LMDB call) it throws fk::io_error. Both are fk::storage_errors (storage_errors.hpp),
 // the root shared with the jobboard's errors.
 
+#include <flowkit/detail/path_errors.hpp>
 #include <flowkit/storage_errors.hpp>
 
 #include <cstddef>
@@ -31,60 +32,35 @@ inline std::string hex64(std::uint64_t v) {
 
 // The path exists and is something else: a plain file, a foreign LMDB environment, a directory
 // holding other files. Nothing at the path was changed.
-class not_a_store : public persistence_error {
+class not_a_store : public detail::path_error<persistence_error> {
  public:
   not_a_store(std::string path, const std::string& why)
-      : persistence_error("flowkit: " + path + " is not a flowkit checkpoint store: " + why),
-        path_(std::move(path)) {}
-  const std::string& path() const noexcept { return path_; }
-
- private:
-  std::string path_;
+      : path_error("", std::move(path), " is not a flowkit checkpoint store: ", why) {}
 };
 
 // The store's data file is damaged beyond one record: shorter than its meta pages say (truncated),
 // so reading it would fault (SIGBUS). Refused at open, before LMDB maps it; nothing is written.
 // path() is the data file.
-class corrupt_store : public persistence_error {
+class corrupt_store : public detail::path_error<persistence_error> {
  public:
   corrupt_store(std::string path, const std::string& why)
-      : persistence_error("flowkit: checkpoint store file " + path + " is damaged: " + why),
-        path_(std::move(path)) {}
-  const std::string& path() const noexcept { return path_; }
-
- private:
-  std::string path_;
+      : path_error("checkpoint store file ", std::move(path), " is damaged: ", why) {}
 };
 
 // lmdb_backend_options{.must_exist = true} and the path holds no checkpoint store (it does not
 // exist, or is an empty directory, an empty file or environment, or a jobboard's file without a
 // store). Nothing was created.
-class store_not_found : public persistence_error {
+class store_not_found : public detail::path_error<persistence_error> {
  public:
   store_not_found(std::string path, const std::string& why)
-      : persistence_error("flowkit: no checkpoint store at " + path + ": " + why), path_(std::move(path)) {}
-  const std::string& path() const noexcept { return path_; }
-
- private:
-  std::string path_;
+      : path_error("no checkpoint store at ", std::move(path), ": ", why) {}
 };
 
 // The store was written by a newer flowkit. Nothing at the path was changed.
-class incompatible_store_format : public persistence_error {
+class incompatible_store_format : public detail::format_error<persistence_error> {
  public:
   incompatible_store_format(std::string path, std::uint32_t found, std::uint32_t supported)
-      : persistence_error("flowkit: checkpoint store " + path + " has format " + std::to_string(found) +
-                          "; this flowkit reads format " + std::to_string(supported) + " and older"),
-        path_(std::move(path)),
-        found_(found),
-        supported_(supported) {}
-  const std::string& path() const noexcept { return path_; }
-  std::uint32_t found() const noexcept { return found_; }
-  std::uint32_t supported() const noexcept { return supported_; }
-
- private:
-  std::string path_;
-  std::uint32_t found_, supported_;
+      : format_error("checkpoint store ", std::move(path), found, supported, " and older") {}
 };
 
 // A stored record that does not decode (bad checksum, truncated, unknown record version, a value
@@ -160,18 +136,15 @@ class logbook_mismatch : public persistence_error {
 
 // The store reached the largest size it was allowed (lmdb_backend_options::max_map_size). The
 // change that did not fit was not written.
-class store_full : public persistence_error {
+class store_full : public detail::path_error<persistence_error> {
  public:
   store_full(std::string path, std::size_t limit)
-      : persistence_error("flowkit: checkpoint store " + path + " is full: it reached its limit of " +
-                          std::to_string(limit) + " bytes"),
-        path_(std::move(path)),
+      : path_error("checkpoint store ", std::move(path), " is full: it reached its limit of ",
+                   std::to_string(limit) + " bytes"),
         limit_(limit) {}
-  const std::string& path() const noexcept { return path_; }
   std::size_t limit() const noexcept { return limit_; }
 
  private:
-  std::string path_;
   std::size_t limit_;
 };
 

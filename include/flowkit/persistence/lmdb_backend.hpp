@@ -87,19 +87,7 @@ class lmdb_backend {
   // permission denied, a read-only or full filesystem) are io_errors naming the file.
   explicit lmdb_backend(const std::filesystem::path& path, lmdb_backend_options opts = {})
       : path_(path.string()), must_exist_(opts.must_exist) {
-    const detail::lmdb_location where =
-        detail::locate_lmdb(path, {.single_file_if_new = opts.single_file, .must_exist = opts.must_exist},
-                            detail::store_refusals{path_});
-    detail::lmdb_env_options eo;
-    eo.map_size = opts.map_size;
-    eo.max_map_size = std::max(opts.max_map_size, opts.map_size);
-    eo.sync_flags = detail::lmdb_sync_flags(opts.durability);
-    try {
-      env_ = detail::lmdb_env::open(where, eo);
-    } catch (const lmdb_error& e) {
-      if (e.code() == MDB_INVALID || e.code() == MDB_VERSION_MISMATCH) throw not_a_store(path_, e.what());
-      throw;
-    }
+    env_ = detail::open_lmdb_store(path, opts, detail::store_refusals{path_});
     open_databases();
   }
 

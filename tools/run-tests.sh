@@ -3,7 +3,7 @@
 # the debug preset (GCC) and runs the whole suite through CTest; builds the tests with clang (the
 # clang preset) and runs them, compile-fail checks included; builds the release preset (its
 # warnings at -O2 differ) and runs its unit tests; then builds the tests with ASan+UBSan (all
-# tests) and with TSan (the tests tagged [engine] or [jobboard]) and runs them.
+# tests) and with TSan (the tests tagged [engine], [jobboard] or [persistence]) and runs them.
 # Exits non-zero if anything fails. FLOWKIT_SANITIZERS=0 skips the sanitizer builds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -55,11 +55,11 @@ if [[ ${FLOWKIT_SANITIZERS:-1} == 1 ]]; then
   stage "tsan: configure, build"
   cmake --preset tsan >/dev/null
   cmake --build --preset tsan
-  stage "tsan: test [engine],[jobboard]"
+  stage "tsan: test [engine],[jobboard],[persistence]"
   export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
   while read -r exe; do
     echo "-- $exe"
-    "$exe" '[engine],[jobboard]' | tee "$log"
+    "$exe" '[engine],[jobboard],[persistence]' | tee "$log"
     count '.*All tests passed ([0-9]* assertions* in \([0-9][0-9]*\) test cases*).*'
   done < <(find build/tsan/tests -path '*/CMakeFiles' -prune -o -path '*/consumer' -prune \
              -o -type f -perm -u+x -print | sort)

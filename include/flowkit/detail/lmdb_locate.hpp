@@ -182,6 +182,19 @@ lmdb_location locate_lmdb(const std::filesystem::path& path, const locate_option
   return {};  // not reached: not_ours throws
 }
 
+// A store's Refusals for locate_lmdb and open_lmdb_store, made of its error classes: NotOurs
+// (not_a_board, not_a_store), Damaged (corrupt_board, corrupt_store) and Absent (board_not_found,
+// store_not_found), each constructed from a path and why.
+template <class NotOurs, class Damaged, class Absent>
+struct lmdb_refusals {
+  std::string path;
+  [[noreturn]] void not_ours(const std::string& why) const { throw NotOurs(path, why); }
+  [[noreturn]] void damaged(const std::filesystem::path& file, const std::string& why) const {
+    throw Damaged(file.string(), why);
+  }
+  [[noreturn]] void absent(const std::string& why) const { throw Absent(path, why); }
+};
+
 // Opens the environment of the store at path as its options say (lmdb_backend_options,
 // lmdb_jobboard_options: durability, map_size, max_map_size, single_file, must_exist): found or
 // created by locate_lmdb with the store's refusals, its map growing from map_size up to

@@ -72,14 +72,7 @@ inline constexpr std::string_view board_kind = "flowkit.jobboard";
 // The board's refusals for detail::locate_lmdb (the one way to find and check an LMDB store's
 // file, shared with the checkpoint store): not_a_board, corrupt_board (a truncated data file),
 // board_not_found (must_exist).
-struct board_refusals {
-  std::string path;
-  [[noreturn]] void not_ours(const std::string& why) const { throw not_a_board(path, why); }
-  [[noreturn]] void damaged(const std::filesystem::path& file, const std::string& why) const {
-    throw corrupt_board(file.string(), why);
-  }
-  [[noreturn]] void absent(const std::string& why) const { throw board_not_found(path, why); }
-};
+using board_refusals = lmdb_refusals<not_a_board, corrupt_board, board_not_found>;
 
 }  // namespace detail
 

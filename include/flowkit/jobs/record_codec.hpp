@@ -15,6 +15,7 @@
 // decode_trash_entry, id_from_key): bytes in, a record out or corrupt_job. A fuzzer drives them
 // (tests/fuzz).
 
+#include <flowkit/detail/byte_codec.hpp>
 #include <flowkit/jobs/job.hpp>
 
 #include <array>
@@ -39,26 +40,6 @@ inline std::uint32_t fnv1a(std::string_view bytes, std::uint32_t h = 2166136261u
   return h;
 }
 
-inline void put_le(std::string& out, std::uint64_t v, int bytes) {
-  for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-inline std::uint64_t get_le(std::string_view in, std::size_t at, int bytes) noexcept {
-  std::uint64_t v = 0;
-  for (int i = 0; i < bytes; ++i) v |= std::uint64_t{static_cast<unsigned char>(in[at + i])} << (8 * i);
-  return v;
-}
-inline void put_str(std::string& out, std::string_view s) {
-  put_le(out, s.size(), 4);
-  out.append(s);
-}
-
-inline std::int64_t to_ns(job_time t) noexcept {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
-}
-inline job_time from_ns(std::int64_t ns) noexcept {
-  return job_time{std::chrono::duration_cast<job_clock::duration>(std::chrono::nanoseconds{ns})};
-}
-
 inline std::uint32_t record_checksum(std::string_view rec) noexcept {
   return fnv1a(rec.substr(8), fnv1a(rec.substr(0, 4)));
 }
@@ -79,8 +60,7 @@ inline void encode_record(const job_record& r, std::string& out) {
         std::string_view{r.flow}, std::string_view{r.flow_detail}, std::string_view{r.store_signature},
         std::string_view{r.store_bytes}})
     put_str(out, s);
-  const std::uint32_t sum = record_checksum(out);
-  for (int i = 0; i < 4; ++i) out[4 + i] = static_cast<char>((sum >> (8 * i)) & 0xff);
+  set_le(out, 4, record_checksum(out), 4);
 }
 
 // The fields claim decisions need, read in place. Throws corrupt_job.

@@ -63,14 +63,7 @@ inline constexpr std::string_view checkpoint_kind = "flowkit.checkpoints";
 // The checkpoint store's refusals for detail::locate_lmdb (the one way to find and check an LMDB
 // store's file, shared with the jobboard): not_a_store, corrupt_store (a truncated data file),
 // store_not_found (must_exist).
-struct store_refusals {
-  std::string path;
-  [[noreturn]] void not_ours(const std::string& why) const { throw not_a_store(path, why); }
-  [[noreturn]] void damaged(const std::filesystem::path& file, const std::string& why) const {
-    throw corrupt_store(file.string(), why);
-  }
-  [[noreturn]] void absent(const std::string& why) const { throw store_not_found(path, why); }
-};
+using store_refusals = lmdb_refusals<not_a_store, corrupt_store, store_not_found>;
 }  // namespace detail
 
 class lmdb_backend {

@@ -21,6 +21,7 @@
 //    8 u64 structural hash          16 i64 created (ns since the epoch)   24 i64 updated (ns)
 //   32 three strings: logbook, flow name, store bytes
 
+#include <flowkit/detail/byte_codec.hpp>
 #include <flowkit/persistence/errors.hpp>
 #include <flowkit/persistence/model.hpp>
 
@@ -40,21 +41,13 @@ inline constexpr std::uint8_t flow_record_version = 1;
 inline constexpr std::size_t atom_header = 12;
 inline constexpr std::size_t flow_header = 32;
 
-inline void put_le(std::string& out, std::uint64_t v, int bytes) {
-  for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-inline void set_le(std::string& out, std::size_t at, std::uint64_t v, int bytes) noexcept {
-  for (int i = 0; i < bytes; ++i) out[at + i] = static_cast<char>((v >> (8 * i)) & 0xff);
-}
-inline std::uint64_t get_le(std::string_view in, std::size_t at, int bytes) noexcept {
-  std::uint64_t v = 0;
-  for (int i = 0; i < bytes; ++i) v |= std::uint64_t{static_cast<unsigned char>(in[at + i])} << (8 * i);
-  return v;
-}
-inline void put_str(std::string& out, std::string_view s) {
-  put_le(out, s.size(), 4);
-  out.append(s);
-}
+// The byte primitives (detail/byte_codec.hpp), shared with the jobboard's records.
+using detail::from_ns;
+using detail::get_le;
+using detail::put_le;
+using detail::put_str;
+using detail::set_le;
+using detail::to_ns;
 
 // FNV-1a's scheme over 64-bit little-endian words (the tail byte by byte), folded to 32 bits:
 // about eight times faster than byte-wise FNV-1a on results of a few hundred bytes.
@@ -70,13 +63,6 @@ inline std::uint32_t checksum(std::string_view rec) noexcept {
   return static_cast<std::uint32_t>(h ^ (h >> 32));
 }
 inline void seal(std::string& rec) noexcept { set_le(rec, 4, checksum(rec), 4); }
-
-inline std::int64_t to_ns(run_time t) noexcept {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
-}
-inline run_time from_ns(std::int64_t ns) noexcept {
-  return run_time{std::chrono::duration_cast<run_clock::duration>(std::chrono::nanoseconds{ns})};
-}
 
 // ---- keys ----------------------------------------------------------------------------------
 

@@ -96,4 +96,15 @@ class signal {
   bool raised_ = false;
 };
 
+// Suspends its engine when an atom reaches a given state.
+template <class Engine>
+struct suspend_on {
+  Engine* engine;
+  std::string atom;
+  fk::atom_state state;
+  void on_atom(const fk::atom_event& e) {
+    if (e.atom == atom && e.to == state) engine->suspend();
+  }
+};
+
 }  // namespace testing

@@ -13,6 +13,7 @@
 #include <vector>
 
 using testing::capture;
+using testing::suspend_on;
 using testing::where;
 
 namespace {
@@ -143,17 +144,6 @@ TEST_CASE("a retry that retries has the RETRY intention while its scope reverts"
 // ----- the run state, read out and restored into a new engine -----
 
 namespace {
-
-// Suspends its engine when an atom reaches a given state.
-template <class Engine>
-struct suspend_on {
-  Engine* engine;
-  std::string atom;
-  fk::atom_state state;
-  void on_atom(const fk::atom_event& e) {
-    if (e.atom == atom && e.to == state) engine->suspend();
-  }
-};
 
 auto chain(std::map<std::string, int>& runs) {
   return fk::linear_flow<"lf">(fk::task<"a">(fk::inputs<"n">, fk::outputs<"x">,

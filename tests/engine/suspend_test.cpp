@@ -10,20 +10,10 @@
 #include <string>
 
 using testing::capture;
+using testing::suspend_on;
 using testing::where;
 
 namespace {
-
-// Suspends its engine when an atom reaches a given state.
-template <class Engine>
-struct suspend_on {
-  Engine* engine;
-  std::string atom;
-  fk::atom_state state;
-  void on_atom(const fk::atom_event& e) {
-    if (e.atom == atom && e.to == state) engine->suspend();
-  }
-};
 
 auto chain(std::map<std::string, int>& runs) {
   return fk::linear_flow<"lf">(

@@ -12,5 +12,6 @@
 #include <flowkit/persistence/lmdb_backend.hpp>
 #include <flowkit/persistence/memory_backend.hpp>
 #include <flowkit/persistence/model.hpp>
+#include <flowkit/persistence/persist.hpp>
 #include <flowkit/persistence/serialization.hpp>
 #include <flowkit/storage_errors.hpp>

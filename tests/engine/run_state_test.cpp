@@ -51,16 +51,30 @@ struct journal {
   }
 };
 
+// A recorder that keeps what it is told (the hooks of detail/recorder.hpp; it makes nothing
+// durable, so it holds no successor back).
 struct journal_recorder {
+  static constexpr bool records = true;
   journal* log;
-  void on_atom(std::size_t atom, fk::atom_state s, fk::intention i) {
+  template <class State>
+  void open(State&) {}
+  template <class State>
+  void begin_run(State&) {}
+  template <class State>
+  void end_run(State&, bool) {}
+  template <class State>
+  void on_atom(State&, std::size_t atom, fk::atom_state s, fk::intention i, const fk::failure*) {
     std::lock_guard lock{log->mutex};
     log->atoms.push_back({atom, s, i});
   }
-  void on_flow(fk::flow_state s) {
+  template <class State>
+  void on_flow(State&, fk::flow_state s) {
     std::lock_guard lock{log->mutex};
     log->flows.push_back(s);
   }
+  static bool holds_successors() noexcept { return false; }
+  static bool wait_durable() noexcept { return true; }
+  static void after_durable(const fk::detail::deferred_release& r) noexcept { r.run(r, true); }
 };
 
 std::vector<std::string> flow_events(const capture& events, const std::string& flow) {

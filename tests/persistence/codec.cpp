@@ -188,3 +188,16 @@ TEST_CASE("atom keys group a run's atoms under one prefix and split back", "[per
   CHECK_FALSE(ckpt::split_key(std::string{"\x05r1", 3}));
   CHECK_FALSE(ckpt::split_key(std::string{"\0r1", 3}));
 }
+
+TEST_CASE("arrays of plain values read back as binary_oarchive wrote them", "[persistence][codec]") {
+  // binary_oarchive writes a std::vector<int> as one block; an archive that read it element by
+  // element expected an item version first and failed on every such result.
+  std::string bytes;
+  fk::serialize_to(bytes, std::vector<int>{5, 15, -2});
+  CHECK(fk::deserialize_from<std::vector<int>>(bytes) == std::vector<int>{5, 15, -2});
+  fk::serialize_to(bytes, std::vector<double>{0.5});
+  CHECK(fk::deserialize_from<std::vector<double>>(bytes) == std::vector<double>{0.5});
+  // A count larger than the bytes that follow is refused before anything is allocated.
+  bytes.assign("\xff\xff\xff\xff\xff\xff\x00\x00\x01\x00\x00\x00", 12);
+  CHECK_THROWS_AS(fk::deserialize_from<std::vector<int>>(bytes), boost::archive::archive_exception);
+}

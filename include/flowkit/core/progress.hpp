@@ -1,11 +1,20 @@
 #pragma once
 // fk::progress: a task that takes `fk::progress&` reports how far it got; the engine forwards
 // each report to its listeners. Values are clamped to [0, 1].
+//
+// fk::execution: a task that takes an `fk::execution` learns about this execute of it; rerun()
+// says that a checkpoint loaded by the engine had the atom RUNNING: an earlier execute, in a
+// process that died, may have done part or all of its work (resumption runs such atoms again:
+// at least once, not exactly once).
 
 #include <algorithm>
 #include <string_view>
 
 namespace flowkit {
+
+namespace detail {
+struct progress_access;
+}
 
 class progress {
  public:
@@ -23,10 +32,31 @@ class progress {
   std::string_view atom() const noexcept { return atom_; }
 
  private:
+  friend class execution;
+  friend struct detail::progress_access;
+  bool rerun_ = false;  // carried here, with the other per-execute facts, for fk::execution
   std::string_view atom_;
   sink report_ = nullptr;
   void* context_ = nullptr;
   float value_ = 0.0f;
 };
+
+class execution {
+ public:
+  explicit execution(const progress& of) noexcept : atom_(of.atom_), rerun_(of.rerun_) {}
+  // The atom was RUNNING in the checkpoint this run was resumed from.
+  bool rerun() const noexcept { return rerun_; }
+  std::string_view atom() const noexcept { return atom_; }
+
+ private:
+  std::string_view atom_;
+  bool rerun_;
+};
+
+namespace detail {
+struct progress_access {
+  static void set_rerun(progress& p, bool rerun) noexcept { p.rerun_ = rerun; }
+};
+}  // namespace detail
 
 }  // namespace flowkit

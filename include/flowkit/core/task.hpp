@@ -6,8 +6,8 @@
 //                     .on_revert([](const Order& o, const fk::outcome<Receipt>& r) { ... });
 //
 // Input types come from the callable's parameters (by value or const&), outputs from its
-// result (a std::tuple for several, void for none). Parameters of type std::stop_token and
-// fk::progress& are recognised by type and are not slots. A class with `name`, `inputs`,
+// result (a std::tuple for several, void for none). Parameters of type std::stop_token,
+// fk::progress& and fk::execution are recognised by type and are not slots. A class with `name`, `inputs`,
 // `outputs` and `execute` (and optionally `revert`) is a task too.
 
 #include <flowkit/core/failure.hpp>
@@ -35,12 +35,13 @@ enum class input_kind : unsigned char { slot, injected, optional };
 
 namespace detail {
 
-enum class param_role : unsigned char { slot, stop, progress };
+enum class param_role : unsigned char { slot, stop, progress, execution };
 
 template <class P>
 inline constexpr param_role role_of =
     std::is_same_v<std::remove_cvref_t<P>, std::stop_token> ? param_role::stop
     : std::is_same_v<P, progress&>                          ? param_role::progress
+    : std::is_same_v<std::remove_cvref_t<P>, execution>     ? param_role::execution
                                                             : param_role::slot;
 
 // A slot parameter is read-only shared data: by value or by const&.
@@ -109,9 +110,10 @@ class task_t<Name, Body, R(Args...), names<Ins...>, names<Outs...>, Mods...> {
   static_assert((detail::readable_param<Args> && ...),
                 "fk::task: a task's parameter takes its input by value or by const& (tasks share "
                 "their inputs and must not modify them)");
-  static_assert(slot_param_count == sizeof...(Ins),
-                "fk::task: the number of fk::inputs<...> names differs from the number of the "
-                "callable's input parameters (std::stop_token and fk::progress& are not inputs)");
+  static_assert(
+      slot_param_count == sizeof...(Ins),
+      "fk::task: the number of fk::inputs<...> names differs from the number of the "
+      "callable's input parameters (std::stop_token, fk::progress& and fk::execution are not inputs)");
 
   // Position of each slot among the callable's parameters.
   static constexpr auto slot_positions = [] {
@@ -304,6 +306,8 @@ class task_t<Name, Body, R(Args...), names<Ins...>, names<Outs...>, Mods...> {
       return (stop);
     else if constexpr (role == detail::param_role::progress)
       return (report);
+    else if constexpr (role == detail::param_role::execution)
+      return execution{report};
     else {
       constexpr std::size_t slot = [] {
         std::size_t s = 0;

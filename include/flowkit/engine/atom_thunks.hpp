@@ -61,6 +61,7 @@ struct atom_context {
   const void** outputs;  // pointers to the outputs, published for consumers
   const input_ref* inputs;
   const run_view* view;
+  bool rerun = false;  // RUNNING in the checkpoint the run was resumed from (fk::execution)
 };
 
 // What every task of a run shares: the stop token, and where progress reports go (no sink when
@@ -123,6 +124,10 @@ void execute_task(atom_context& ctx, const run_context& run) {
   Task& task = *static_cast<Task*>(ctx.task);
   const std::stop_token& stop = *run.stop;
   progress report{ctx.label, run.progress_sink, run.progress_context};  // dead, and gone, if unused
+  if (ctx.rerun) [[unlikely]] {
+    progress_access::set_rerun(report, true);
+    ctx.rerun = false;  // this execute is the re-run; a later one (a retry's) is not
+  }
   using result_type = typename Task::result_type;
   if constexpr (std::is_void_v<result_type>) {
     task.execute(make_fetch<Task>(ctx), stop, report);

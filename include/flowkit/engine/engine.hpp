@@ -64,6 +64,7 @@ class engine : private detail::parallel_phases<Flow, Store, Recorder> {
 
   using base = detail::parallel_phases<Flow, Store, Recorder>;
   using base::none;
+  using base::recording;
   using base::spec;
   using base::wired;
 
@@ -72,10 +73,19 @@ class engine : private detail::parallel_phases<Flow, Store, Recorder> {
   using store_type = Store;
   static constexpr std::size_t atom_count = spec.size.atoms;
 
+  // With a recorder (fk::persist), building the engine creates its run in the backend, or
+  // loads the run stored under that id: then the engine's state is the stored one and the
+  // store's values are the run's own (the `store` given is used only by a new run).
   explicit engine(Flow flow, Store store = {}, Recorder recorder = {})
       : base(std::move(flow), std::move(store), std::move(recorder)) {
-    if constexpr (!wired) detail::report_bindings<Flow, Store>();
+    if constexpr (!wired)
+      detail::report_bindings<Flow, Store>();
+    else if constexpr (recording)
+      this->recorder_.open(recorded_state());
   }
+  // A flow without inputs, recorded.
+  engine(Flow flow, Recorder recorder) requires(Recorder::records&& Store::size == 0)
+      : engine(std::move(flow), Store{}, std::move(recorder)) {}
   engine(const engine&) = delete;
   engine& operator=(const engine&) = delete;
 
@@ -96,12 +106,7 @@ class engine : private detail::parallel_phases<Flow, Store, Recorder> {
   // Asks a running run to stop starting atoms; running ones finish and run() returns SUSPENDED.
   // Callable from any thread, or from a listener; ignored when no run is under way. Tasks that
   // take a std::stop_token see a stop requested.
-  void suspend() {
-    std::lock_guard lock{control_};
-    if (!running_.load(std::memory_order_relaxed)) return;
-    raise(suspend_asked);
-    stop_.request_stop();
-  }
+  void suspend() { this->request_suspend(); }
 
   // Forgets every result and failure: every atom PENDING, the flow PENDING.
   void reset() {
@@ -246,13 +251,23 @@ class engine : private detail::parallel_phases<Flow, Store, Recorder> {
   template <class Execute, class Revert>
   run_result<engine> run_phases(Execute execute, Revert revert) {
     if constexpr (wired) {
+      // A recorded run is one run: once it has ended, running it again runs nothing and
+      // returns how it ended (reset() starts it over).
+      if constexpr (recording)
+        if (flow_state_ == flow_state::success || flow_state_ == flow_state::reverted)
+          return run_result<engine>{*this};
       // Whether a revert is under way (some atom's intention is REVERT), and whether it is the
       // whole flow's (no retry's intention is RETRY); read from the atoms when a run resumes.
       bool reverting = begin_run();
       bool everything = reverting && !any_intention(intention::retry);
       struct end_run {
         engine& self;
-        ~end_run() { self.finish_run(); }
+        bool recorded = !recording;
+        ~end_run() {
+          if constexpr (recording)
+            if (!recorded) self.recorder_.end_run(self.recorded_state(), false);
+          self.finish_run();
+        }
       } guard{*this};
       for (;;) {
         if (!reverting) {
@@ -285,6 +300,10 @@ class engine : private detail::parallel_phases<Flow, Store, Recorder> {
         rerun_retried_scopes();  // a retry said: run its flow again
         reverting = false;
       }
+      if constexpr (recording) {
+        guard.recorded = true;
+        this->recorder_.end_run(recorded_state(), true);  // the run's last records are durable, or it throws
+      }
     }
     return run_result<engine>{*this};
   }
@@ -302,6 +321,14 @@ class engine : private detail::parallel_phases<Flow, Store, Recorder> {
       if (stop_.stop_requested()) {  // a new source only after a stop: copying a token costs atomics
         stop_ = std::stop_source{};
         stop_token_ = stop_.get_token();
+      }
+    }
+    if constexpr (recording) {
+      try {
+        this->recorder_.begin_run(recorded_state());
+      } catch (...) {
+        running_.store(false, std::memory_order_release);
+        throw;
       }
     }
     // Listeners are fixed for the run: tasks report progress to them, or to nobody at no cost.
@@ -322,6 +349,9 @@ class engine : private detail::parallel_phases<Flow, Store, Recorder> {
       case flow_state::suspended:
       case flow_state::failure: {
         const bool reverting = any_intention(intention::revert);
+        // A failure whose resolution was not recorded (the process died in between) is
+        // resolved again: the execute phase starts nothing, then the failure is resolved.
+        if (!reverting && unresolved_failure()) raise(execute_failed);
         set_flow_state(flow_state::resuming);
         set_flow_state(reverting && !any_intention(intention::retry) ? flow_state::reverting
                                                                      : flow_state::running);
@@ -348,6 +378,14 @@ class engine : private detail::parallel_phases<Flow, Store, Recorder> {
     set_flow_state(flow_state::suspended);
   }
 
+  bool unresolved_failure() const noexcept {
+    for (std::size_t a = 0; a < atom_count; ++a)
+      if (state(a) == atom_state::failure && this->intentions_[a] == intention::execute) return true;
+    return false;
+  }
+
+  detail::run_state<Flow, Store, Recorder>& recorded_state() noexcept { return *this; }
+
   bool all_done() const noexcept {
     for (std::size_t a = 0; a < atom_count; ++a)
       if (state(a) != atom_state::success && state(a) != atom_state::ignore) return false;
@@ -368,5 +406,9 @@ template <flow_like Flow, class Store>
 engine(Flow, Store) -> engine<Flow, Store>;
 template <flow_like Flow, class Store, class Recorder>
 engine(Flow, Store, Recorder) -> engine<Flow, Store, Recorder>;
+template <flow_like Flow, detail::recorder Recorder>
+  requires(!is_store_v<Recorder> && Recorder::records)
+engine(Flow, Recorder)
+->engine<Flow, store_t<names<>>, Recorder>;
 
 }  // namespace flowkit

@@ -29,7 +29,7 @@
 namespace flowkit {
 namespace detail {
 
-struct fnv1a {
+struct fnv1a_hash {
   std::uint64_t value = 14695981039346656037ull;
   constexpr void byte(unsigned char b) noexcept {
     value ^= b;
@@ -86,7 +86,7 @@ constexpr std::uint64_t compute_structural_hash() {
   constexpr auto& s = spec_v<Flow>;
   slot_type_names<s.size.inputs, s.size.outputs, s.size.atoms> types{};
   visit_atom_types<Flow>(types);
-  fnv1a h;
+  fnv1a_hash h;
   h.text("flowkit structural hash 1");  // the version of this serialisation
   h.number(s.size.nodes);
   for (std::size_t n = 0; n < s.size.nodes; ++n) {
@@ -127,9 +127,44 @@ constexpr std::uint64_t compute_structural_hash() {
   return h.value;
 }
 
+// Per atom, the part of the structure that is the atom's own: its name, kind, enclosing flow and
+// slots with their types. A checkpoint keeps it as the atom's version, so that a run refused
+// for a changed structure can say which atom changed.
+template <class Flow>
+constexpr auto compute_atom_hashes() {
+  constexpr auto& s = spec_v<Flow>;
+  slot_type_names<s.size.inputs, s.size.outputs, s.size.atoms> types{};
+  visit_atom_types<Flow>(types);
+  std::array<std::uint32_t, s.size.atoms + 1> hashes{};
+  for (std::size_t a = 0; a < s.size.atoms; ++a) {
+    const atom_entry& atom = s.atoms[a];
+    fnv1a_hash h;
+    h.text(atom.label);
+    h.text(s.nodes[s.nodes[atom.node].parent].label);
+    h.text(types.retry_kinds[a]);
+    for (std::size_t i = atom.input_begin; i < atom.input_end; ++i) {
+      h.text(s.inputs[i].slot);
+      h.number(static_cast<std::uint64_t>(s.inputs[i].kind));
+      h.text(types.inputs[i]);
+    }
+    h.number(atom.output_end - atom.output_begin);
+    for (std::size_t o = atom.output_begin; o < atom.output_end; ++o) {
+      h.text(s.outputs[o].label);
+      h.text(types.outputs[o]);
+    }
+    hashes[a] = static_cast<std::uint32_t>(h.value ^ (h.value >> 32));
+  }
+  return hashes;
+}
+
 }  // namespace detail
 
 template <flow_like Flow>
 inline constexpr std::uint64_t structural_hash = detail::compute_structural_hash<Flow>();
+
+namespace detail {
+template <flow_like Flow>
+inline constexpr auto atom_hashes = compute_atom_hashes<Flow>();
+}  // namespace detail
 
 }  // namespace flowkit

@@ -96,11 +96,13 @@ class run_not_found : public persistence_error {
 // structural hash differs). Refused: a checkpoint is never applied to a flow it was not made by.
 class flow_mismatch : public persistence_error {
  public:
+  // difference: what differs, when the engine could tell (e.g. "atom 'ship' differs: ...").
   flow_mismatch(std::string run, std::string stored_flow, std::uint64_t stored_hash, std::string given_flow,
-                std::uint64_t given_hash)
+                std::uint64_t given_hash, const std::string& difference = {})
       : persistence_error("flowkit: run '" + run + "' was recorded for flow '" + stored_flow +
                           "' (structure " + detail::hex64(stored_hash) + ") and is opened for flow '" +
-                          given_flow + "' (structure " + detail::hex64(given_hash) + ")"),
+                          given_flow + "' (structure " + detail::hex64(given_hash) + ")" +
+                          (difference.empty() ? "" : ": " + difference)),
         run_(std::move(run)),
         stored_flow_(std::move(stored_flow)),
         given_flow_(std::move(given_flow)),

@@ -242,6 +242,14 @@ class lmdb_backend {
     });
   }
 
+  // How far a commit survives: the mode of the file's environment (shared by every store on it).
+  flowkit::durability durability() const noexcept {
+    const unsigned flags = env_->options().sync_flags;
+    return flags & MDB_NOSYNC       ? flowkit::durability::process_crash_safe
+           : flags & MDB_NOMETASYNC ? flowkit::durability::no_meta_sync
+                                    : flowkit::durability::power_loss_safe;
+  }
+
   // Forces commits to disk (what durability::process_crash_safe leaves to the caller).
   void sync() { env_->sync(); }
   // Clears reader slots left by dead processes; returns how many were cleared.

@@ -126,6 +126,9 @@ class batch {
   }
   void set_flow_state(flowkit::flow_state s) noexcept { flow_state_ = s; }
 
+  // The i-th detail added since the last clear(), to change in place.
+  atom_detail& operator[](std::size_t i) noexcept { return atoms_[i]; }
+
   const atom_detail* begin() const noexcept { return atoms_.data(); }
   const atom_detail* end() const noexcept { return atoms_.data() + size_; }
   std::size_t size() const noexcept { return size_; }

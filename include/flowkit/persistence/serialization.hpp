@@ -18,6 +18,7 @@
 #include <boost/archive/impl/archive_serializer_map.ipp>
 #include <boost/archive/impl/basic_binary_iarchive.ipp>
 #include <boost/archive/impl/basic_binary_iprimitive.ipp>
+#include <boost/serialization/array_optimization.hpp>
 #include <boost/serialization/collection_size_type.hpp>
 #include <boost/serialization/map.hpp>
 #include <boost/serialization/string.hpp>
@@ -126,6 +127,13 @@ class bounded_iarchive
 };
 
 }  // namespace detail
+}  // namespace flowkit
+
+// Like binary_iarchive, read arrays of bitwise-serialisable values (a std::vector<int>, say) as
+// one block: binary_oarchive writes them so, and element by element the format differs.
+BOOST_SERIALIZATION_USE_ARRAY_OPTIMIZATION(flowkit::detail::bounded_iarchive)
+
+namespace flowkit {
 
 // serialize_to(buf, value): replaces buf's contents with value's binary archive; buf keeps its
 // capacity, so a caller that reuses one buffer allocates only when a value outgrows it.

@@ -19,6 +19,7 @@
 // atom and then releases its successors (in a revert, its predecessors).
 
 #include <flowkit/core/states.hpp>
+#include <flowkit/engine/detail/recorder.hpp>
 #include <flowkit/engine/detail/serial_loop.hpp>
 #include <flowkit/engine/executor.hpp>
 #include <flowkit/flow/atom_graph.hpp>
@@ -67,6 +68,18 @@ class parallel_phase {
     if (count == 0) return;
     in_flight_.fetch_add(count, std::memory_order_relaxed);  // before any of them can finish
     push(others, count);
+  }
+
+  // An atom whose successors wait for its checkpoint (recorder.hpp): the phase stays open until
+  // end_hold(), which another thread (the committer) calls after passing the successors on.
+  // Called by the thread running the atom, whose own count keeps in_flight_ above zero.
+  void hold() noexcept {
+    in_flight_.fetch_add(1, std::memory_order_relaxed);
+    references_.fetch_add(1, std::memory_order_relaxed);
+  }
+  void end_hold() noexcept {
+    retire(1);
+    release();
   }
 
  private:
@@ -240,17 +253,12 @@ class parallel_phases : public serial_phases<Flow, Store, Recorder> {
 
  private:
   // Runs an atom, then releases its successors: the first that becomes ready runs next on this
-  // thread, the others are queued, a batch at a time (one queue operation per batch).
+  // thread, the others are queued, a batch at a time (one queue operation per batch). When the
+  // recorder holds successors until an atom's checkpoint is durable, it releases them instead.
   template <bool Reverting>
   static void parallel_step(void* self_pointer, std::uint32_t atom, parallel_phase& phase) {
-    constexpr auto& graph = atom_graph_v<Flow>;
-    constexpr std::size_t batch = 32;
     parallel_phases& self = *static_cast<parallel_phases*>(self_pointer);
     for (;;) {
-      std::array<std::uint32_t, batch> released;
-      std::size_t count = 0;
-      bool keeping = false;  // whether this thread has its next atom already
-      std::uint32_t next = 0;
       bool done = false;
       if (!self.halted(Reverting)) {
         if constexpr (Reverting)
@@ -258,30 +266,62 @@ class parallel_phases : public serial_phases<Flow, Store, Recorder> {
         else  // an atom ignored by a decider counts as done for its successors
           done = self.execute_one(atom);
       }
-      if (done && !self.halted(Reverting)) {
-        const auto& neighbours = Reverting ? graph.predecessors : graph.successors;
-        const auto& begin = Reverting ? graph.predecessors_begin : graph.successors_begin;
-        for (std::size_t e = begin[atom]; e < begin[atom + 1]; ++e) {
-          const std::size_t n = neighbours[e];
-          if (Reverting && !self.to_revert(n)) continue;
-          if (self.waiting_[n].fetch_sub(1, std::memory_order_acq_rel) != 1) continue;
-          if (!keeping) {
-            next = static_cast<std::uint32_t>(n);
-            keeping = true;
-            continue;
-          }
-          released[count++] = static_cast<std::uint32_t>(n);
-          if (count == batch) {
-            phase.pass_on(released.data(), count);
-            count = 0;
-          }
+      if (!done || self.halted(Reverting)) return;
+      if constexpr (base::recording) {
+        if (self.recorder_.holds_successors()) {
+          phase.hold();
+          self.recorder_.after_durable(deferred_release{&release_held<Reverting>, &self, &phase, atom});
+          return;
         }
       }
-      phase.pass_on(released.data(), count);
-      if (!keeping) return;
+      std::uint32_t next;
+      if (!self.template make_ready<Reverting, true>(atom, phase, next)) return;
       atom = next;
     }
   }
+
+  // Makes ready the atoms that waited for `atom` only: with Keep, the first of them is kept in
+  // `next` for the calling thread (true then), the others are passed on.
+  template <bool Reverting, bool Keep>
+  bool make_ready(std::uint32_t atom, parallel_phase& phase, std::uint32_t& next) {
+    constexpr auto& graph = atom_graph_v<Flow>;
+    constexpr std::size_t batch = 32;
+    std::array<std::uint32_t, batch> released;
+    std::size_t count = 0;
+    bool keeping = false;
+    const auto& neighbours = Reverting ? graph.predecessors : graph.successors;
+    const auto& begin = Reverting ? graph.predecessors_begin : graph.successors_begin;
+    for (std::size_t e = begin[atom]; e < begin[atom + 1]; ++e) {
+      const std::size_t n = neighbours[e];
+      if (Reverting && !this->to_revert(n)) continue;
+      if (waiting_[n].fetch_sub(1, std::memory_order_acq_rel) != 1) continue;
+      if (Keep && !keeping) {
+        next = static_cast<std::uint32_t>(n);
+        keeping = true;
+        continue;
+      }
+      released[count++] = static_cast<std::uint32_t>(n);
+      if (count == batch) {
+        phase.pass_on(released.data(), count);
+        count = 0;
+      }
+    }
+    phase.pass_on(released.data(), count);
+    return keeping;
+  }
+
+  // The committer's side of a hold: the atom's checkpoint is durable, so its successors may
+  // start; or it could not be written, and the run stops.
+  template <bool Reverting>
+  static void release_held(const deferred_release& held, bool durable) noexcept {
+    auto& self = *static_cast<parallel_phases*>(held.engine);
+    auto& phase = *static_cast<parallel_phase*>(held.phase);
+    if (!durable) self.raise(base::suspend_asked);
+    std::uint32_t unused;
+    if (!self.halted(Reverting)) self.template make_ready<Reverting, false>(held.atom, phase, unused);
+    phase.end_hold();
+  }
+
   static void parallel_execute(void* self, std::uint32_t atom, parallel_phase& phase) {
     parallel_step<false>(self, atom, phase);
   }

@@ -69,8 +69,8 @@ class retry_scopes : public deciders<Flow, Store, Recorder> {
       const std::size_t flow = spec.nodes[spec.atoms[r].node].parent;
       for (std::size_t a = spec.nodes[flow].atom_begin; a < spec.nodes[flow].atom_end; ++a) {
         if (a == r) continue;
+        this->failure_of_[a] = none;  // first: make_pending records the atom as it is then
         this->make_pending(a);
-        this->failure_of_[a] = none;
       }
       this->intentions_[r] = intention::execute;
       this->set_state(r, atom_state::retrying);

@@ -55,6 +55,9 @@ class run_state : public result_storage<Flow, Store> {
   using base::none;
   using base::spec;
   using base::table;
+  using flow_type = Flow;
+  using store_type = Store;
+  static constexpr bool recording = Recorder::records;
 
   run_state(Flow flow, Store store, Recorder recorder)
       : base(std::move(flow), std::move(store)), recorder_(std::move(recorder)) {
@@ -147,7 +150,7 @@ class run_state : public result_storage<Flow, Store> {
                           By == store_by::relaxed ? std::memory_order_relaxed : std::memory_order_release);
     }
     if (to == atom_state::ignore) intentions_[atom] = intention::ignore;
-    recorder_.on_atom(atom, to, intentions_[atom]);
+    recorder_.on_atom(*this, atom, to, intentions_[atom], error);
     if constexpr (MayListen)
       if (listening_) [[unlikely]]
         notify_atom(atom, from, to, error);
@@ -157,7 +160,7 @@ class run_state : public result_storage<Flow, Store> {
   // The funnel for a change of intention alone (a failure being resolved).
   void intend(std::size_t atom, intention i) {
     intentions_[atom] = i;
-    recorder_.on_atom(atom, state(atom), i);
+    recorder_.on_atom(*this, atom, state(atom), i, nullptr);
   }
 
   // Back to PENDING, to be executed. A retry back to PENDING starts a new history: until then,
@@ -217,7 +220,7 @@ class run_state : public result_storage<Flow, Store> {
       throw invalid_transition("flow '" + std::string(Flow::name.view()) + "'", to_string(from),
                                to_string(to));
     flow_state_ = to;
-    recorder_.on_flow(to);
+    recorder_.on_flow(*this, to);
     if (listening_) {
       const flow_event event{Flow::name.view(), from, to};
       std::lock_guard lock{listeners_mutex_};
@@ -243,6 +246,14 @@ class run_state : public result_storage<Flow, Store> {
     list.push_back(failure::current(spec.atoms[atom].label, phase));
     if (phase == failure_phase::execute) failure_of_[atom] = list.size() - 1;
     return &list.back();
+  }
+
+  // Stops starting atoms, from any thread: engine::suspend(), or a recorder that cannot write.
+  void request_suspend() {
+    std::lock_guard lock{control_};
+    if (!running_.load(std::memory_order_relaxed)) return;
+    raise(suspend_asked);
+    stop_.request_stop();
   }
 
   // ----- why a run must start nothing more, one bit each: tested together on every atom -----

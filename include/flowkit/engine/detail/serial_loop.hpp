@@ -39,7 +39,7 @@ class serial_phases : public atom_steps<Flow, Store, Recorder> {
     for (std::size_t i = atom_count; i-- > 0;) {
       const std::size_t atom = order[i];
       if (!this->to_revert(atom)) continue;
-      if (this->halted(true) || !this->revert_one(atom)) return;
+      if (this->halted(true) || !wait_for_checkpoint() || !this->revert_one(atom)) return;
     }
   }
 
@@ -56,6 +56,19 @@ class serial_phases : public atom_steps<Flow, Store, Recorder> {
     }
     for (; i < atom_count; ++i)
       if (!execute_serial<Listening>(atom_at(i))) return;
+  }
+
+  // When the recorder holds successors until a checkpoint is durable, an atom starts only once
+  // everything recorded before it is (on the calling thread, which is no executor's). False
+  // when a commit failed: the run stops.
+  bool wait_for_checkpoint() {
+    if constexpr (base::recording) {
+      if (this->recorder_.holds_successors() && !this->recorder_.wait_durable()) [[unlikely]] {
+        this->raise(base::suspend_asked);
+        return false;
+      }
+    }
+    return true;
   }
 
   // The i-th atom of the serial order: i itself in most flows (a linear flow runs its atoms in
@@ -82,6 +95,7 @@ class serial_phases : public atom_steps<Flow, Store, Recorder> {
     if (from != atom_state::pending && from != atom_state::retrying) return true;
     if (this->halted(false)) return false;
     if (this->ignored_by_decider(atom)) return true;
+    if (!wait_for_checkpoint()) return false;
     this->template transition<store_by::relaxed, Listening>(atom, from, atom_state::running);
     return this->template run_execute<Listening>(atom);
   }

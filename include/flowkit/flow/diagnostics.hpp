@@ -147,6 +147,18 @@ struct unknown_retry {
                 "controller is named \"<flow>_retry\" (the note names the name, then the flow)");
 };
 
+// output_not_serialisable<task, slot, type>: with a checkpoint backend (see
+// persistence/serialisable.hpp). The slot is "value" for a retry controller that provides no
+// slot, and "result" for a task that returns a value but names no output.
+template <FLOWKIT_SHOWN_NAME Task, FLOWKIT_SHOWN_NAME Slot, class Type>
+struct output_not_serialisable {
+  static_assert(detail::always_false<output_not_serialisable>,
+                "flowkit: with a checkpoint backend, every output must be serialisable with "
+                "Boost.Serialization: give the type a serialize() member or free function, or "
+                "specialise fk::enable_serialisable (the note names the task, the slot, then the "
+                "type)");
+};
+
 }  // namespace flowkit::diagnostic
 
 #undef FLOWKIT_SHOWN_NAME

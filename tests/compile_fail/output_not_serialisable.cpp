@@ -1,0 +1,42 @@
+// With a checkpoint backend, an output whose type Boost.Serialization cannot write does not
+// compile: the error names the task and the slot (here the second of two outputs).
+#include <flowkit/flowkit.hpp>
+#include <flowkit/persistence/serialisable.hpp>
+
+#include <string>
+#include <tuple>
+
+namespace fk = flowkit;
+
+// expect: flowkit: with a checkpoint backend, every output must be serialisable with Boost.Serialization
+// expect: output_not_serialisable<"parse", "doc", document>
+
+struct document {
+  std::string body;
+#ifndef FLOWKIT_NEGATIVE
+  template <class Archive>
+  void serialize(Archive& ar, const unsigned /*version*/) {
+    ar& body;
+  }
+#endif
+};
+
+// What fk::persist does with a flow before it runs it with a backend.
+template <class Flow>
+void check_outputs() {
+  if constexpr (!fk::detail::outputs_serialisable<Flow>()) fk::detail::report_unserialisable_output<Flow>();
+}
+
+int main() {
+  auto fetch = fk::task<"fetch">(fk::outputs<"text">, [] { return std::string{"# title"}; });
+  auto parse =
+      fk::task<"parse">(fk::inputs<"text">, fk::outputs<"title", "doc">, [](const std::string& text) {
+        return std::tuple<std::string, document>{text, document{text}};
+      });
+  auto flow = fk::linear_flow<"ingest">(fetch, parse);
+  check_outputs<decltype(flow)>();
+#ifndef FLOWKIT_NEGATIVE
+  static_assert(fk::detail::outputs_serialisable<decltype(flow)>());
+#endif
+  return 0;
+}

@@ -37,6 +37,7 @@
 #include <flowkit/persistence/backend.hpp>
 #include <flowkit/persistence/errors.hpp>
 #include <flowkit/persistence/model.hpp>
+#include <flowkit/persistence/serialisable.hpp>
 #include <flowkit/persistence/serialization.hpp>
 
 #include <algorithm>
@@ -230,8 +231,31 @@ class persist_t {
 
   // ----- the recorder's side of the engine (engine/detail/recorder.hpp) -----
 
+  // Whether the engine's values can be written down: else open() is the one compile error, and
+  // nothing else is instantiated.
+  template <class State>
+  static constexpr bool storable =
+      detail::outputs_serialisable<typename State::flow_type>() && serialisable<typename State::store_type>;
+
   template <class State>
   void open(State& s) {
+    using Flow = typename State::flow_type;
+    using Store = typename State::store_type;
+    if constexpr (!detail::outputs_serialisable<Flow>()) {
+      detail::report_unserialisable_output<Flow>();
+    } else if constexpr (!serialisable<Store>) {
+      static_assert(serialisable<Store>,
+                    "flowkit: with a checkpoint backend, the store's values must be serialisable with "
+                    "Boost.Serialization: give each type a serialize() member or free function, or "
+                    "specialise fk::enable_serialisable");
+    } else {
+      open_run(s);
+    }
+  }
+
+ private:
+  template <class State>
+  void open_run(State& s) {
     using Flow = typename State::flow_type;
     using Store = typename State::store_type;
     run_spec spec{
@@ -248,6 +272,7 @@ class persist_t {
     journal_ = std::make_unique<journal>(State::atom_count);
   }
 
+ public:
   template <class State>
   void begin_run(State& s) {
     journal_->begin(*backend_, id_, &s, [](void* state) noexcept {
@@ -265,6 +290,30 @@ class persist_t {
 
   template <class State>
   void on_atom(State& s, std::size_t atom, atom_state to, intention i, const failure* error) {
+    if constexpr (storable<State>) record(s, atom, to, i, error);
+  }
+
+  template <class State>
+  void on_flow(State&, flow_state to) {
+    if constexpr (storable<State>) {
+      journal& j = *journal_;
+      std::unique_lock lk{j.mu};
+      j.pending.set_flow_state(to);
+      j.appended_one(lk);
+    }
+  }
+
+  bool holds_successors() const noexcept { return holds_; }
+
+  // Waits until every record appended so far is durable; false when a commit failed (the run
+  // is being stopped).
+  bool wait_durable() { return journal_->wait_durable(); }
+
+  void after_durable(const detail::deferred_release& release) { journal_->after_durable(release); }
+
+ private:
+  template <class State>
+  void record(State& s, std::size_t atom, atom_state to, intention i, const failure* error) {
     static constexpr auto table =
         detail::make_checkpoint_table<typename State::flow_type, State::atom_count>();
     static constexpr auto& versions = detail::atom_hashes<typename State::flow_type>;
@@ -309,23 +358,6 @@ class persist_t {
     j.appended_one(lk);
   }
 
-  template <class State>
-  void on_flow(State&, flow_state to) {
-    journal& j = *journal_;
-    std::unique_lock lk{j.mu};
-    j.pending.set_flow_state(to);
-    j.appended_one(lk);
-  }
-
-  bool holds_successors() const noexcept { return holds_; }
-
-  // Waits until every record appended so far is durable; false when a commit failed (the run
-  // is being stopped).
-  bool wait_durable() { return journal_->wait_durable(); }
-
-  void after_durable(const detail::deferred_release& release) { journal_->after_durable(release); }
-
- private:
   // The run's records on their way to the backend.
   struct journal {
     explicit journal(std::size_t atoms) : slot_of(atoms + 1, 0) {}

@@ -7,13 +7,16 @@
 
 #include "support.hpp"
 
+#include <flowkit/flowkit.hpp>
 #include <flowkit/jobs/lmdb_jobboard.hpp>
 #include <flowkit/persistence/lmdb_backend.hpp>
+#include <flowkit/persistence/persist.hpp>
 
 #include <catch2/catch.hpp>
 
 #include <lmdb.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -278,4 +281,79 @@ TEST_CASE("must_exist opens only a checkpoint store that exists", "[persistence]
     fk::lmdb_backend store{dir / "store", only_existing};
     CHECK(store.load_run("r1")->atoms.size() == 2);
   }
+}
+
+TEST_CASE("a persisted run on a full disk stops, throws no space left on device, and loses no record",
+          "[persistence][faults][resume]") {
+  fk::test::temp_dir dir;
+  const fs::path mnt = dir / "mnt";
+  fs::create_directory(mnt);
+  const child_result r = fk::test::in_child_on_tmpfs(mnt, std::size_t{4} << 20, [&](report& rep) {
+    const fs::path filler = mnt / "filler";
+    fk::lmdb_backend store{mnt / "store"};
+    // Ten atoms in a chain, each with a 64 KiB result: more than the room left once the disk is
+    // filled after the run is created.
+    int runs[10] = {};
+    auto step = [&runs]<int I>(std::integral_constant<int, I>) {
+      return [&runs](const std::string& in) {
+        ++runs[I];
+        return std::string(64 * 1024, static_cast<char>('a' + I)) + in.substr(0, 1);
+      };
+    };
+    auto t = [&]<int I>(std::integral_constant<int, I> i) {
+      constexpr char name[] = {'t', static_cast<char>('0' + I), '\0'};
+      return fk::task<fk::name<3>{name}>(fk::inputs<"s">, fk::outputs<"s">, step(i));
+    };
+    auto flow =
+        fk::linear_flow<"big">(t(std::integral_constant<int, 0>{}), t(std::integral_constant<int, 1>{}),
+                               t(std::integral_constant<int, 2>{}), t(std::integral_constant<int, 3>{}),
+                               t(std::integral_constant<int, 4>{}), t(std::integral_constant<int, 5>{}),
+                               t(std::integral_constant<int, 6>{}), t(std::integral_constant<int, 7>{}),
+                               t(std::integral_constant<int, 8>{}), t(std::integral_constant<int, 9>{}));
+    fk::engine eng{flow, fk::store<"s">(std::string{"x"}), fk::persist(store, "run-1")};
+    fk::test::fill_filesystem(filler);
+    rep.set("first", attempt([&] { eng.run(); }));
+    rep.set("state", std::string{fk::to_string(eng.state())});
+    const auto stored = store.load_run("run-1");
+    // What is stored is a prefix of the run: no atom SUCCESS after one that is not.
+    bool gap = false, prefix = true;
+    int stored_done = 0;
+    for (int i = 0; i < 10; ++i) {
+      const fk::atom_detail* d = stored->find(std::string{"t"} + static_cast<char>('0' + i));
+      const bool done = d && d->state == fk::atom_state::success;
+      if (done && gap) prefix = false;
+      if (!done) gap = true;
+      stored_done += done;
+    }
+    rep.set("prefix", prefix ? "yes" : "no");
+    rep.set("stored_done", std::to_string(stored_done));
+    fs::remove(filler);
+    rep.set("second", attempt([&] {
+              if (!eng.run().succeeded()) throw std::runtime_error("not succeeded");
+            }));
+    const auto after = store.load_run("run-1");
+    int after_done = 0;
+    for (const auto& d : after->atoms) after_done += d.state == fk::atom_state::success;
+    rep.set("after_done", std::to_string(after_done));
+    rep.set("after_flow", std::string{fk::to_string(after->flow.state)});
+    int most = 0;
+    for (int n : runs) most = std::max(most, n);
+    rep.set("most_runs", std::to_string(most));
+    return 0;
+  });
+  if (fk::test::skipped(
+          r,
+          "skipped: cannot mount a tmpfs in a private mount namespace here (needs root or user namespaces)"))
+    return;
+  REQUIRE(r.code == 0);  // 135: SIGBUS
+  const auto& v = r.values;
+  CHECK_THAT(v.at("first"), Contains("nospace: ") && Contains("no space left on device") &&
+                                Contains((mnt / "store" / "data.mdb").string()));
+  CHECK(v.at("state") == "SUSPENDED");
+  CHECK(v.at("prefix") == "yes");
+  CHECK(std::stoi(v.at("stored_done")) < 10);
+  CHECK(v.at("second") == "ok");
+  CHECK(v.at("after_done") == "10");
+  CHECK(v.at("after_flow") == "SUCCESS");
+  CHECK(v.at("most_runs") == "1");  // nothing ran twice: the engine kept its state and its records
 }

@@ -6,6 +6,7 @@
 
 #include <flowkit/jobs/record_codec.hpp>
 #include <flowkit/persistence/model.hpp>
+#include <flowkit/persistence/persist.hpp>
 #include <flowkit/persistence/record_codec.hpp>
 #include <flowkit/persistence/serialization.hpp>
 
@@ -13,7 +14,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -115,6 +118,24 @@ std::vector<std::string> job_stores() {
   return out;
 }
 
+// Each value prefixed by the byte that picks its decoder in fuzz_checkpoint_values.cpp.
+std::vector<std::string> checkpoint_values() {
+  std::vector<std::string> out;
+  std::string bytes;
+  fk::retry_history<int> ints{
+      {1, {fk::failure{"pay", "std::runtime_error", "busy", fk::failure_phase::execute}}}, {2, {}}};
+  fk::detail::encode_history(ints, bytes);
+  out.push_back(std::string(1, '\0') + bytes);
+  fk::retry_history<std::string> strings{{"eu-west", {}}};
+  fk::detail::encode_history(strings, bytes);
+  out.push_back(std::string(1, '\1') + bytes);
+  fk::serialize_to(bytes, std::vector<int>{5, 15});
+  out.push_back(std::string(1, '\2') + bytes);
+  fk::serialize_to(bytes, std::tuple<std::string, std::map<std::string, int>>{"doc", {{"x", 1}}});
+  out.push_back(std::string(1, '\3') + bytes);
+  return out;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -128,6 +149,7 @@ int main(int argc, char** argv) {
     write_seeds(dir / "flow_detail", flow_details());
     write_seeds(dir / "job_record", job_records());
     write_seeds(dir / "job_store", job_stores());
+    write_seeds(dir / "checkpoint_values", checkpoint_values());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "flowkit-fuzz-seeds: %s\n", e.what());
     return 1;

@@ -424,3 +424,32 @@ TEST_CASE("a run killed with SIGKILL resumes in another process", "[persistence]
   // c's RUNNING record is not waited for: it is there when the commit beat the kill.
   CHECK(c_rerun == (stored->find("c") && stored->find("c")->state == fk::atom_state::running));
 }
+
+namespace {
+// A value whose serialize() throws, as a user's may.
+struct unwritable {
+  int value = 0;
+  template <class Archive>
+  void serialize(Archive&, const unsigned) {
+    throw std::runtime_error("unwritable cannot be written");
+  }
+};
+}  // namespace
+
+RESUME_TEST("a result that cannot be written stops the run, and run() says why") {
+  TestType s;
+  const where w = GENERATE(where::serial, where::pool);
+  std::atomic<int> after_runs{0};
+  auto make = [&] {
+    auto first = fk::task<"first">(fk::outputs<"u">, [] { return unwritable{1}; });
+    auto second = fk::task<"second">(fk::inputs<"u">, fk::outputs<"n">, [&](const unwritable& u) {
+      ++after_runs;
+      return u.value;
+    });
+    return fk::linear_flow<"lf">(first, second);
+  };
+  fk::engine eng{make(), fk::persist(s.backend, "run-1")};
+  CHECK_THROWS_WITH(run_on(eng, w), "unwritable cannot be written");
+  CHECK(eng.state() != fk::flow_state::success);
+  CHECK(after_runs <= 1);  // the run stopped: at most the atom already released ran
+}

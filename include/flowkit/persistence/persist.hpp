@@ -290,7 +290,13 @@ class persist_t {
 
   template <class State>
   void on_atom(State& s, std::size_t atom, atom_state to, intention i, const failure* error) {
-    if constexpr (storable<State>) record(s, atom, to, i, error);
+    if constexpr (storable<State>) {
+      try {
+        record(s, atom, to, i, error);
+      } catch (...) {  // a value whose serialize() threw: the run stops, and run() says why
+        journal_->fail(std::current_exception());
+      }
+    }
   }
 
   template <class State>
@@ -413,6 +419,21 @@ class persist_t {
     }
 
     bool idle() const noexcept { return committed == appended && !committing_now; }
+
+    // A record that could not be made: like a failed commit, it stops the run.
+    void fail(std::exception_ptr why) noexcept {
+      void* halted = nullptr;
+      std::vector<std::pair<std::uint64_t, detail::deferred_release>> waiting;
+      {
+        std::lock_guard lk{mu};
+        if (!error) error = std::move(why);
+        halted = state;
+        waiting.swap(held);
+      }
+      if (halted && halt) halt(halted);
+      for (const auto& h : waiting) h.second.run(h.second, false);  // their successors do not start
+      durable.notify_all();
+    }
 
     // Returns once everything appended is committed, or a commit failed (then throws, if clean).
     void flush(bool clean) {

@@ -196,6 +196,15 @@ void put_results(const Result& r, std::string& out, slots<Slots...>) {
    ...);
 }
 
+template <class History>
+void put_history(const History& history, std::string& out) {
+  for (const auto& attempt : history) {
+    out += "history " + std::to_string(attempt.value);
+    for (const fk::failure& f : attempt.failures) out += ' ' + f.atom();
+    out += '\n';
+  }
+}
+
 struct options {
   crash::variant variant{};
   bool pool = false;
@@ -233,11 +242,7 @@ int run(Flow flow, const options& o) {
     out += "failure " + f.atom() + ' ' + f.type_name() + ": " + f.what() + '\n';
   if constexpr (Retried) {
     put_results(r, out, slots<"attempt">{});
-    for (const auto& attempt : r.template history<"sub_retry">()) {
-      out += "history " + std::to_string(attempt.value);
-      for (const fk::failure& f : attempt.failures) out += ' ' + f.atom();
-      out += '\n';
-    }
+    put_history(r.template history<"sub_retry">(), out);
   }
   out += "elapsed_us " +
          std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count()) + '\n';

@@ -43,11 +43,11 @@ int main(int argc, char** argv) {
   auto reserve =
       fk::task<"reserve">(fk::inputs<"order">, fk::outputs<"reservation">, [](const std::string& order) {
         std::cout << "  reserve: 2 books set aside for " << order << '\n';
-        return "R-17";
+        return std::string{"R-17"};
       });
   auto charge = fk::task<"charge">(fk::inputs<"order">, fk::outputs<"receipt">, [](const std::string& order) {
     std::cout << "  charge: card charged 59.90 for " << order << '\n';
-    return "receipt-5990";
+    return std::string{"receipt-5990"};
   });
   // A task that takes fk::execution learns whether it may have run before (at-least-once).
   auto pack = fk::task<"pack">(fk::inputs<"reservation">, fk::outputs<"parcel">,
@@ -60,13 +60,13 @@ int main(int argc, char** argv) {
                                });
   auto ship = fk::task<"ship">(fk::inputs<"parcel">, fk::outputs<"tracking">, [](const std::string& parcel) {
     std::cout << "  ship: " << parcel << " handed to the carrier\n";
-    return "TRACK-0042";
+    return std::string{"TRACK-0042"};
   });
   auto notify = fk::task<"notify">(fk::inputs<"receipt", "tracking">, fk::outputs<"email">,
                                    [](const std::string& receipt, const std::string& tracking) {
                                      std::cout << "  notify: e-mail with " << receipt << " and " << tracking
                                                << '\n';
-                                     return "sent";
+                                     return std::string{"sent"};
                                    });
   auto order = fk::linear_flow<"process_order">(validate, reserve, charge, pack, ship, notify);
 
@@ -74,6 +74,9 @@ int main(int argc, char** argv) {
   const auto stored = backend.load_run("order-42");
   if (!stored)
     std::cout << "order 42: a new run, checkpointed to " << path << '\n';
+  else if (stored->flow.state == fk::flow_state::success || stored->flow.state == fk::flow_state::reverted)
+    std::cout << "order 42: the run stored in " << path << " has ended (flow "
+              << fk::to_string(stored->flow.state) << "): its outcome is read back, nothing runs\n";
   else
     std::cout << "order 42: resuming the run stored in " << path << " (flow "
               << fk::to_string(stored->flow.state) << ")\n";

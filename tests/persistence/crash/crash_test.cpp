@@ -206,6 +206,7 @@ struct reference {
   std::vector<std::string> outcome;
   std::vector<std::string> events;  // "event ATOM STATE"
   std::map<std::string, int> executes, reverts;
+  std::map<std::string, std::string> lines;  // per atom, the kinds of its log lines in order: "xrxrx"
   std::chrono::microseconds elapsed{};
   fk::flow_state final_state{};
 };
@@ -225,6 +226,7 @@ reference reference_of(const config& c) {
   const auto log = crash::parse_log(fk::test::slurp(p.log));
   ref.executes = count(log, 'x');
   ref.reverts = count(log, 'r');
+  for (const auto& e : log) ref.lines[e.atom] += e.kind;
   const auto stored = load(c, p);
   REQUIRE(stored);
   ref.final_state = stored->flow.state;
@@ -274,10 +276,10 @@ struct tally {
   int scenarios = 0, runs = 0, kills = 0, finished_before_kill = 0;
   int protected_success = 0, protected_reverted = 0;  // atoms SUCCESS / REVERTED at a kill
   int reran_running = 0;              // executed again, RUNNING in the store at the kill (rerun() true)
-  int reran_unrecorded = 0;           // executed again, its RUNNING not yet in the store at the kill
+  int reran_unrecorded = 0;           // executed again, not yet RUNNING in the store at the kill
   int rerun_after_no_effect = 0;      // RUNNING at the kill, killed before its execute logged anything
   int reverted_again = 0;             // reverted again, REVERTING in the store at the kill
-  int reverted_again_unrecorded = 0;  // reverted again, its REVERTING not yet in the store
+  int reverted_again_unrecorded = 0;  // reverted again, not yet REVERTING in the store at the kill
 
   void print(const std::string& what, std::chrono::steady_clock::duration took) const {
     std::cout << "crash: " << what << ": " << scenarios << " scenarios, " << runs << " child runs, " << kills
@@ -285,10 +287,10 @@ struct tally {
               << protected_success << " SUCCESS and " << protected_reverted
               << " REVERTED atoms in the store at a kill, none ran again; at-least-once: " << reran_running
               << " executed again that were RUNNING (rerun() true), " << reran_unrecorded
-              << " executed again whose RUNNING was not yet in the store, " << rerun_after_no_effect
+              << " executed again that were not yet RUNNING in the store, " << rerun_after_no_effect
               << " RUNNING ones rerun before they had logged anything, " << reverted_again
               << " reverted again that were REVERTING, " << reverted_again_unrecorded
-              << " reverted again whose REVERTING was not yet in the store; "
+              << " reverted again that were not yet REVERTING in the store; "
               << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms\n";
   }
 };
@@ -303,6 +305,35 @@ std::string context_of(const config& c, const scenario& s) {
   return out.str();
 }
 
+// The kinds of an atom's lines ('x', 'r') in [from, to) of the log.
+std::string lines_of(const std::vector<crash::log_event>& log, const std::string& atom, std::size_t from,
+                     std::size_t to) {
+  std::string kinds;
+  for (const auto& e : log)
+    if (e.atom == atom && e.offset >= from && e.offset < to) kinds += e.kind;
+  return kinds;
+}
+
+// Where in `whole` (an atom's lines in the uninterrupted run) each child started, given the lines
+// each child logged: child 0 at 0; each child's lines are `whole`'s from its start; the next child
+// starts neither before this one's start (the store only moves forward) nor after its last line
+// (nothing is skipped); the last child's lines end `whole`. Of the possible answers, the one that
+// does the least again; none if the children's lines are not a resumed uninterrupted run.
+std::optional<std::vector<std::size_t>> resumption(const std::string& whole,
+                                                   const std::vector<std::string>& segs) {
+  std::vector<std::size_t> starts(segs.size());
+  auto from = [&](auto& self, std::size_t j, std::size_t q) -> bool {
+    if (q + segs[j].size() > whole.size() || whole.compare(q, segs[j].size(), segs[j]) != 0) return false;
+    starts[j] = q;
+    if (j + 1 == segs.size()) return q + segs[j].size() == whole.size();
+    for (std::size_t next = q + segs[j].size() + 1; next-- > q;)
+      if (self(self, j + 1, next)) return true;
+    return false;
+  };
+  if (!from(from, 0, 0)) return std::nullopt;
+  return starts;
+}
+
 // Every check of one scenario against the uninterrupted run.
 void check(const config& c, const reference& ref, const scenario& s, tally& t) {
   INFO(context_of(c, s));
@@ -313,7 +344,6 @@ void check(const config& c, const reference& ref, const scenario& s, tally& t) {
 
   const auto log = crash::parse_log(s.log);
   const auto shape = crash::shape(c.variant);
-  std::map<std::string, int> again_x, again_r;  // executes and reverts that a kill made happen twice
 
   for (std::size_t i = 0; i < s.kills.size(); ++i) {
     const kill_snapshot& k = s.kills[i];
@@ -384,30 +414,40 @@ void check(const config& c, const reference& ref, const scenario& s, tally& t) {
         }
       if (st == fk::atom_state::running && first_execute && !(before && before->kind == 'x'))
         ++t.rerun_after_no_effect;
-      if (before && after && before->kind == 'x' && after->kind == 'x') {
-        ++again_x[a.name];
-        ++(st == fk::atom_state::running ? t.reran_running : t.reran_unrecorded);
-      }
-      if (before && after && before->kind == 'r' && after->kind == 'r') {
-        ++again_r[a.name];
-        ++(st == fk::atom_state::reverting ? t.reverted_again : t.reverted_again_unrecorded);
-      }
     }
   }
   // Before the first kill, nothing is a rerun.
   for (const auto& e : log)
     if (s.kills.empty() || e.offset < s.kills.front().log_size) CHECK_FALSE(e.rerun);
-  // Every execute and revert beyond the uninterrupted run's is one that a kill interrupted.
-  const auto executes = count(log, 'x'), reverts = count(log, 'r');
+  // Each child went on from where the checkpoint it loaded stood: an atom's lines, child by child,
+  // are the uninterrupted run's, each child starting at or before where the one it resumed
+  // stopped. What a child did that the next one did again was not in the store at the kill.
   for (const auto& a : shape) {
     if (!a.task) continue;
-    INFO(a.name << " executed " << (executes.count(a.name) ? executes.at(a.name) : 0) << " times, reverted "
-                << (reverts.count(a.name) ? reverts.at(a.name) : 0) << " times");
-    auto at = [](const std::map<std::string, int>& m, const std::string& k) {
-      return m.count(k) ? m.at(k) : 0;
-    };
-    CHECK(at(executes, a.name) == at(ref.executes, a.name) + at(again_x, a.name));
-    CHECK(at(reverts, a.name) == at(ref.reverts, a.name) + at(again_r, a.name));
+    std::vector<std::string> segments;
+    std::size_t from = 0;
+    for (const auto& k : s.kills) {
+      segments.push_back(lines_of(log, a.name, from, k.log_size));
+      from = k.log_size;
+    }
+    segments.push_back(lines_of(log, a.name, from, s.log.size()));
+    const std::string& whole = ref.lines.count(a.name) ? ref.lines.at(a.name) : std::string{};
+    std::string seen;
+    for (const auto& seg : segments) seen += seg + '|';
+    INFO(a.name << ": the uninterrupted run's lines " << whole << ", each child's: " << seen);
+    const auto starts = resumption(whole, segments);
+    REQUIRE(starts);
+    for (std::size_t j = 0; j + 1 < segments.size(); ++j) {
+      const std::size_t stopped = (*starts)[j] + segments[j].size(), next = (*starts)[j + 1];
+      const fk::atom_state st = state_in(s.kills[j].record, a.name);
+      for (std::size_t e = next; e < stopped; ++e) {
+        const bool first = e == next;
+        if (whole[e] == 'x')
+          ++(first && st == fk::atom_state::running ? t.reran_running : t.reran_unrecorded);
+        if (whole[e] == 'r')
+          ++(first && st == fk::atom_state::reverting ? t.reverted_again : t.reverted_again_unrecorded);
+      }
+    }
   }
   // The store says how the run ended, and a finished run resumed again runs nothing and returns
   // its stored outcome.

@@ -317,6 +317,55 @@ RESUME_TEST("an atom caught RUNNING runs again and sees that it is a re-run") {
   CHECK(reruns == std::vector<std::string>{"b"});
 }
 
+// Found by the crash test (crash/): a failure's resolution writes one intention record per atom,
+// and a process killed while the committer had taken only some of them leaves a revert that looks
+// under way. The failure is resolved again instead, and everything that ran is reverted.
+RESUME_TEST("a failure whose resolution was recorded only in part is resolved again") {
+  TestType s;
+  const where w = GENERATE(where::serial, where::pool);
+  tally t;
+  const bool d_fails = true;
+  {
+    fk::engine eng{order_flow(t, d_fails), fk::store<"seed">(4), fk::persist(s.backend, "run-1")};
+    suspend_at<decltype(eng)> stop{&eng, "c", fk::atom_state::success};
+    eng.listen(stop);
+    REQUIRE(run_on(eng, w).state() == fk::flow_state::suspended);
+  }
+  // d failed and its resolution began, REVERT for each atom in turn: the process died once the
+  // first of those records (a's) was committed.
+  fk::batch crash;
+  fk::atom_detail& d = crash.next();
+  d.name = "d";
+  d.state = fk::atom_state::failure;
+  d.result = fk::stored_failure{"d", "std::runtime_error", "card declined"};
+  const auto stored = s.backend.load_run("run-1");
+  REQUIRE(stored->find("a"));
+  fk::atom_detail a = *stored->find("a");
+  REQUIRE(a.state == fk::atom_state::success);
+  a.intention = fk::intention::revert;
+  crash.put(a);
+  crash.set_flow_state(fk::flow_state::running);
+  s.backend.commit("run-1", crash);
+
+  std::vector<std::string> reverted;
+  struct reverts {
+    std::vector<std::string>* out;
+    void on_atom(const fk::atom_event& e) {
+      if (e.to == fk::atom_state::reverted) out->emplace_back(e.atom);
+    }
+  };
+  fk::engine again{order_flow(t, d_fails), fk::store<"seed">(4), fk::persist(s.backend, "run-1")};
+  again.listen(reverts{&reverted});
+  const auto r = run_on(again, w);
+  REQUIRE(r.state() == fk::flow_state::reverted);
+  CHECK(t.reverts == std::map<std::string, int>{{"a", 1}, {"b", 1}, {"c", 1}, {"d", 1}});
+  REQUIRE(reverted.size() == 4);
+  CHECK(reverted.front() == "d");
+  CHECK(reverted.back() == "a");
+  CHECK_FALSE(again.template has<"x">());
+  CHECK_FALSE(again.template has<"y">());
+}
+
 RESUME_TEST("a run of another flow structure is refused, naming the atom, and nothing is written") {
   TestType s;
   tally t;

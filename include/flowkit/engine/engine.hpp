@@ -348,10 +348,17 @@ class engine : private detail::parallel_phases<Flow, Store, Recorder> {
         return false;
       case flow_state::suspended:
       case flow_state::failure: {
+        // A failure whose resolution was not recorded, or only in part (the process died while
+        // its intentions, one record per atom, were being committed), is resolved again from the
+        // start: none of its reverts had begun, their records coming after. The execute phase
+        // starts nothing, then the failure is resolved.
+        if (unresolved_failure()) {
+          for (std::size_t a = 0; a < atom_count; ++a)
+            if (this->intentions_[a] == intention::revert || this->intentions_[a] == intention::retry)
+              this->intend(a, intention::execute);
+          raise(execute_failed);
+        }
         const bool reverting = any_intention(intention::revert);
-        // A failure whose resolution was not recorded (the process died in between) is
-        // resolved again: the execute phase starts nothing, then the failure is resolved.
-        if (!reverting && unresolved_failure()) raise(execute_failed);
         set_flow_state(flow_state::resuming);
         set_flow_state(reverting && !any_intention(intention::retry) ? flow_state::reverting
                                                                      : flow_state::running);

@@ -73,6 +73,8 @@ struct journal_recorder {
     log->flows.push_back(s);
   }
   static bool holds_successors() noexcept { return false; }
+  static void group_begin() noexcept {}
+  static void group_end() noexcept {}
   static bool wait_durable() noexcept { return true; }
   static void after_durable(const fk::detail::deferred_release& r) noexcept { r.run(r, true); }
 };

@@ -16,6 +16,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -318,8 +319,10 @@ RESUME_TEST("an atom caught RUNNING runs again and sees that it is a re-run") {
 }
 
 // Found by the crash test (crash/): a failure's resolution writes one intention record per atom,
-// and a process killed while the committer had taken only some of them leaves a revert that looks
-// under way. The failure is resolved again instead, and everything that ran is reverted.
+// and a process killed while the committer had taken only some of them left a revert that looked
+// under way. The resolution is now committed in one transaction (next test); a store that holds
+// such a partial resolution all the same has its failure resolved again, and everything that ran
+// is reverted.
 RESUME_TEST("a failure whose resolution was recorded only in part is resolved again") {
   TestType s;
   const where w = GENERATE(where::serial, where::pool);
@@ -364,6 +367,44 @@ RESUME_TEST("a failure whose resolution was recorded only in part is resolved ag
   CHECK(reverted.back() == "a");
   CHECK_FALSE(again.template has<"x">());
   CHECK_FALSE(again.template has<"y">());
+}
+
+namespace {
+// A memory backend that keeps every batch committed to it, to see what was written together.
+class observed_backend : public fk::memory_backend {
+ public:
+  template <class Guard = fk::no_guard>
+  void commit(std::string_view id, const fk::batch& changes, Guard&& guard = Guard{}) {
+    fk::memory_backend::commit(id, changes, std::forward<Guard>(guard));
+    std::lock_guard lk{mu_};
+    auto& kept = batches.emplace_back();
+    for (const fk::atom_detail& a : changes) kept.emplace_back(a.name, a.intention);
+  }
+  std::mutex mu_;
+  std::vector<std::vector<std::pair<std::string, fk::intention>>> batches;
+};
+static_assert(fk::backend<observed_backend>);
+}  // namespace
+
+TEST_CASE("a failure's resolution is committed in one transaction", "[persistence][resume]") {
+  const where w = GENERATE(where::serial, where::pool);
+  observed_backend backend;
+  tally t;
+  const bool d_fails = true;
+  fk::engine eng{order_flow(t, d_fails), fk::store<"seed">(4), fk::persist(backend, "run-1")};
+  REQUIRE(run_on(eng, w).state() == fk::flow_state::reverted);
+  // The batch that holds the first REVERT intention holds all four.
+  bool found = false;
+  for (const auto& batch : backend.batches) {
+    std::set<std::string> reverting;
+    for (const auto& [atom, intention] : batch)
+      if (intention == fk::intention::revert) reverting.insert(atom);
+    if (reverting.empty()) continue;
+    CHECK(reverting == std::set<std::string>{"a", "b", "c", "d"});
+    found = true;
+    break;
+  }
+  CHECK(found);
 }
 
 RESUME_TEST("a run of another flow structure is refused, naming the atom, and nothing is written") {

@@ -110,6 +110,13 @@ class engine : private detail::parallel_phases<Flow, Store, Recorder> {
 
   // Forgets every result and failure: every atom PENDING, the flow PENDING.
   void reset() {
+    if constexpr (recording) this->recorder_.group_begin();
+    struct group_end {
+      engine& self;
+      ~group_end() {
+        if constexpr (recording) self.recorder_.group_end();
+      }
+    } recorded_together{*this};
     for (std::size_t a = 0; a < atom_count; ++a) make_pending(a);
     clear_results();
     execute_failures_.clear();
@@ -273,7 +280,7 @@ class engine : private detail::parallel_phases<Flow, Store, Recorder> {
         if (!reverting) {
           execute();
           if (raised(execute_failed)) {
-            everything = resolve_failures();
+            everything = recorded_as_one([&] { return resolve_failures(); });
             reverting = true;
             if (everything) set_flow_state(flow_state::reverting);
           } else if (raised(suspend_asked) && !all_done()) {
@@ -297,7 +304,7 @@ class engine : private detail::parallel_phases<Flow, Store, Recorder> {
           set_flow_state(flow_state::reverted);
           break;
         }
-        rerun_retried_scopes();  // a retry said: run its flow again
+        recorded_as_one([&] { rerun_retried_scopes(); });  // a retry said: run its flow again
         reverting = false;
       }
       if constexpr (recording) {
@@ -383,6 +390,22 @@ class engine : private detail::parallel_phases<Flow, Store, Recorder> {
   void suspend_flow() {
     set_flow_state(flow_state::suspending);
     set_flow_state(flow_state::suspended);
+  }
+
+  // Changes of many atoms that a checkpoint must hold all or none of (a failure's resolution, a
+  // retried scope made pending): the recorder commits them in one transaction.
+  template <class F>
+  decltype(auto) recorded_as_one(F&& change) {
+    if constexpr (recording) {
+      this->recorder_.group_begin();
+      struct group_end {
+        engine& self;
+        ~group_end() { self.recorder_.group_end(); }
+      } recorded_together{*this};
+      return change();
+    } else {
+      return change();
+    }
   }
 
   bool unresolved_failure() const noexcept {

@@ -311,6 +311,15 @@ class persist_t {
 
   bool holds_successors() const noexcept { return holds_; }
 
+  // The records made between these two are committed in one transaction: the committer takes
+  // nothing from the journal meanwhile.
+  void group_begin() {
+    if (journal_) journal_->group(+1);
+  }
+  void group_end() noexcept {
+    if (journal_) journal_->group(-1);
+  }
+
   // Waits until every record appended so far is durable; false when a commit failed (the run
   // is being stopped).
   bool wait_durable() { return journal_->wait_durable(); }
@@ -378,6 +387,7 @@ class persist_t {
     std::vector<std::uint32_t> slot_of;         // per atom: its detail's place in pending + 1, or 0
     std::uint64_t appended = 0, committed = 0;  // records appended and committed, in order
     bool committer_waiting = false, committing_now = false, stopping = false, started = false;
+    int grouping = 0;          // > 0: records that must be committed together are being appended
     std::exception_ptr error;  // the commit that failed, until the next run
     std::vector<std::pair<std::uint64_t, detail::deferred_release>> held;
     Backend* backend = nullptr;
@@ -419,6 +429,15 @@ class persist_t {
     }
 
     bool idle() const noexcept { return committed == appended && !committing_now; }
+
+    void group(int step) noexcept {
+      std::unique_lock lk{mu};
+      grouping += step;
+      if (grouping == 0 && committer_waiting) {
+        lk.unlock();
+        work.notify_one();
+      }
+    }
 
     // A record that could not be made: like a failed commit, it stops the run.
     void fail(std::exception_ptr why) noexcept {
@@ -474,7 +493,7 @@ class persist_t {
       std::unique_lock lk{mu};
       for (;;) {
         committer_waiting = true;
-        work.wait(lk, [&] { return stopping || (!error && !pending.empty()); });
+        work.wait(lk, [&] { return stopping || (!error && !pending.empty() && grouping == 0); });
         committer_waiting = false;
         const bool has_records = !pending.empty();
         if (!has_records || (error && stopping)) {

@@ -15,6 +15,8 @@
 //     failed, stop the run), and the parallel path
 //     hands the release of an atom's successors to after_durable(release) instead of making them
 //     ready: a worker thread never waits for a commit.
+//   - group_begin() and group_end() around changes of many atoms that must be durable together or
+//     not at all (a failure's resolution, a retried scope made pending, reset()).
 // `state` is the engine's run state (run_state.hpp), read and written through run_state_access.
 
 #include <flowkit/core/failure.hpp>

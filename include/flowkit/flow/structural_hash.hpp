@@ -81,6 +81,22 @@ constexpr void visit_atom_types(Visit& visit) {
   }
 }
 
+// An atom's input slots (name, kind, type) and output slots (name, type), each list counted.
+template <class Spec, class Types>
+constexpr void hash_slots(fnv1a_hash& h, const Spec& s, const Types& types, const atom_entry& atom) {
+  h.number(atom.input_end - atom.input_begin);
+  for (std::size_t i = atom.input_begin; i < atom.input_end; ++i) {
+    h.text(s.inputs[i].slot);
+    h.number(static_cast<std::uint64_t>(s.inputs[i].kind));
+    h.text(types.inputs[i]);
+  }
+  h.number(atom.output_end - atom.output_begin);
+  for (std::size_t o = atom.output_begin; o < atom.output_end; ++o) {
+    h.text(s.outputs[o].label);
+    h.text(types.outputs[o]);
+  }
+}
+
 template <class Flow>
 constexpr std::uint64_t compute_structural_hash() {
   constexpr auto& s = spec_v<Flow>;
@@ -105,17 +121,7 @@ constexpr std::uint64_t compute_structural_hash() {
     h.text(atom.label);
     h.number(atom.node);
     h.text(types.retry_kinds[a]);
-    h.number(atom.input_end - atom.input_begin);
-    for (std::size_t i = atom.input_begin; i < atom.input_end; ++i) {
-      h.text(s.inputs[i].slot);
-      h.number(static_cast<std::uint64_t>(s.inputs[i].kind));
-      h.text(types.inputs[i]);
-    }
-    h.number(atom.output_end - atom.output_begin);
-    for (std::size_t o = atom.output_begin; o < atom.output_end; ++o) {
-      h.text(s.outputs[o].label);
-      h.text(types.outputs[o]);
-    }
+    hash_slots(h, s, types, atom);
   }
   h.number(s.size.links);
   for (std::size_t l = 0; l < s.size.links; ++l) {
@@ -142,16 +148,7 @@ constexpr auto compute_atom_hashes() {
     h.text(atom.label);
     h.text(s.nodes[s.nodes[atom.node].parent].label);
     h.text(types.retry_kinds[a]);
-    for (std::size_t i = atom.input_begin; i < atom.input_end; ++i) {
-      h.text(s.inputs[i].slot);
-      h.number(static_cast<std::uint64_t>(s.inputs[i].kind));
-      h.text(types.inputs[i]);
-    }
-    h.number(atom.output_end - atom.output_begin);
-    for (std::size_t o = atom.output_begin; o < atom.output_end; ++o) {
-      h.text(s.outputs[o].label);
-      h.text(types.outputs[o]);
-    }
+    hash_slots(h, s, types, atom);
     hashes[a] = static_cast<std::uint32_t>(h.value ^ (h.value >> 32));
   }
   return hashes;

@@ -7,7 +7,9 @@
 // run: the backend's open_run, which writes the new run), run(), and destroying the engine (for
 // a recorded run: joining the journal's committer thread). The run is then erased from the
 // backend, outside the timed part. Counters per run: open_us (construction), run_us, close_us
-// (destruction), and ns_per_task for the three together; allocs_per_run counts the timed part.
+// (destruction), and ns_per_task for the three together (means over the iterations);
+// median_us and min_us, the median and the least of the iterations' times (on a busy machine a
+// few runs that wait for a CPU pull the mean up); allocs_per_run counts the timed part.
 //
 // The LMDB files live in a fresh directory under $FLOWKIT_BENCH_DIR (default: the temp
 // directory): what an fsync costs is the disk's. The directory and its filesystem are printed in
@@ -19,6 +21,7 @@
 
 #include <sys/vfs.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -29,6 +32,7 @@
 #include <string>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 namespace bench {
 
@@ -121,6 +125,11 @@ class run_meter {
     state_.counters["run_us"] = run_ / runs * 1e-3;
     state_.counters["close_us"] = close_ / runs * 1e-3;
     state_.counters["allocs_per_run"] = static_cast<double>(allocs_) / runs;
+    if (!times_.empty()) {
+      std::sort(times_.begin(), times_.end());
+      state_.counters["median_us"] = times_[times_.size() / 2] * 1e-3;
+      state_.counters["min_us"] = times_.front() * 1e-3;
+    }
   }
 
   // One iteration: open() builds and returns the engine (or its holder), run(engine) runs it,
@@ -143,7 +152,8 @@ class run_meter {
     open_ += ns(t1 - t0).count();
     run_ += ns(t2 - t1).count();
     close_ += ns(t3 - t2).count();
-    state_.SetIterationTime(ns(t3 - t0).count() * 1e-9);
+    times_.push_back(ns(t3 - t0).count());
+    state_.SetIterationTime(times_.back() * 1e-9);
   }
 
  private:
@@ -151,6 +161,7 @@ class run_meter {
   std::size_t tasks_;
   double open_ = 0, run_ = 0, close_ = 0;
   std::uint64_t allocs_ = 0;
+  std::vector<double> times_;
 };
 
 // The engine on the heap: std::optional cannot hold it (it is neither copyable nor movable), and
@@ -240,12 +251,14 @@ void register_checkpoint_run(sink s, int threads) {
 // Resuming a stored run of the chain of N whose atoms all succeeded but the last: building the
 // engine loads the run and restores N - 1 results (open_us); run() runs the last atom and
 // records it (run_us). Before each iteration, untimed, the stored run is put back: the last
-// atom's detail PENDING without a result, the flow SUSPENDED.
-template <std::size_t N>
-void register_resume(sink s) {
+// atom's detail PENDING without a result, the flow SUSPENDED. make_flow() gives a chain of N
+// (the chain of chain.hpp, or another flow whose atoms pass v0 on to vN, t<N-1> last). Without
+// MemoryBackend, the engine is instantiated for LMDB only (a large flow's compile cost).
+template <std::size_t N, bool MemoryBackend = true, class MakeFlow>
+void register_resume(sink s, MakeFlow make_flow) {
   const std::string title = std::string{"resume/"} + sink_name(s) + "/" + std::to_string(N);
-  benchmark::RegisterBenchmark(title.c_str(), [s](benchmark::State& state) {
-    const auto flow = make_chain(std::make_index_sequence<N>{});
+  benchmark::RegisterBenchmark(title.c_str(), [s, make_flow](benchmark::State& state) {
+    const auto flow = make_flow();
     int input = 1;
     benchmark::DoNotOptimize(input);
     auto resume = [&](auto& backend) {
@@ -291,8 +304,10 @@ void register_resume(sink s) {
       case sink::in_memory:
         break;
       case sink::memory_backend: {
-        fk::memory_backend backend;
-        resume(backend);
+        if constexpr (MemoryBackend) {
+          fk::memory_backend backend;
+          resume(backend);
+        }
         break;
       }
       case sink::lmdb_group:
@@ -311,7 +326,8 @@ void register_checkpoint_benchmarks() {
   for (int threads : {0, 2})
     for (sink s : {sink::in_memory, sink::memory_backend, sink::lmdb_group, sink::lmdb_fsync})
       register_checkpoint_run<N>(s, threads);
-  for (sink s : {sink::memory_backend, sink::lmdb_group, sink::lmdb_fsync}) register_resume<N>(s);
+  for (sink s : {sink::memory_backend, sink::lmdb_group, sink::lmdb_fsync})
+    register_resume<N>(s, [] { return make_chain(std::make_index_sequence<N>{}); });
 }
 
 }  // namespace bench

@@ -19,8 +19,8 @@ int main(int argc, char** argv) {
 #endif
   bench::register_checkpoint_load();
 #endif
-#if FLOWKIT_BENCH_CHECKPOINT_10000
-  bench::register_checkpoint_10000();
+#if FLOWKIT_BENCH_RESUME_ATOMS
+  bench::register_checkpoint_segmented();
 #endif
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;

@@ -10,5 +10,5 @@ void register_tbb();
 void register_checkpoint_100();
 void register_checkpoint_1000();
 void register_checkpoint_load();
-void register_checkpoint_10000();
+void register_checkpoint_segmented();
 }  // namespace bench

@@ -7,4 +7,8 @@ void register_chain_1000();
 void register_fan();
 void register_dag();
 void register_tbb();
+void register_checkpoint_100();
+void register_checkpoint_1000();
+void register_checkpoint_load();
+void register_checkpoint_segmented();
 }  // namespace bench

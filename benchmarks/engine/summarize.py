@@ -6,7 +6,9 @@ Reads Google Benchmark JSON written with --benchmark_repetitions=N
 clock, from the ns_per_task counter), the coefficient of variation of the repetitions, the CPU
 time per task of the calling thread, and allocations per run; then the differences and ratios
 against the peers measured in the same run (hand calls of one function and of N distinct ones). For serial/engine_run (manual time: run() only), the CPU column
-covers the whole iteration, reset() included.
+covers the whole iteration, reset() included; for checkpoint/ and resume/ it includes the
+untimed erase or rewind of the stored run. Checkpoint benchmarks are compared with the in-memory
+engine of the same run; resume benchmarks are listed with their parts.
 """
 import json
 import sys
@@ -61,6 +63,20 @@ def main():
                     if key and hand in med:
                         print(f"| {v}/{n} minus {peer} | {med[key] - med[hand]:+.2f} | "
                               f"{cpu[key] - cpu[hand]:+.2f} |")
+        # Checkpoints: recorded runs against the in-memory engine of the same run (ns per atom,
+        # from the means; and from the medians of the iterations' times, median_us).
+        for n in (100, 1000):
+            for where in ("serial", "pool:2"):
+                base = rows.get(f"checkpoint/{where}/in_memory/{n}/manual_time")
+                if not base or "median" not in base:
+                    continue
+                for sink in ("memory_backend", "lmdb_group_commit", "lmdb_fsync"):
+                    r = rows.get(f"checkpoint/{where}/{sink}/{n}/manual_time")
+                    if not r or "median" not in r:
+                        continue
+                    mean = per_task(r) - per_task(base)
+                    med = (r["median"]["median_us"] - base["median"]["median_us"]) * 1e3 / n
+                    print(f"| {where} {sink}/{n} minus in_memory | {mean:+.0f} (median run: {med:+.0f}) | |")
         for shape in ("fan", "dag"):
             for w in (1, 2):
                 f = next((k for k in med if k.startswith(f"pool/flowkit/{shape}/workers:{w}")), None)
@@ -68,6 +84,19 @@ def main():
                 if f and t:
                     print(f"| {shape}, {w} worker(s): flowkit / oneTBB | {med[f] / med[t]:.2f}x | |")
         print()
+        resumes = [(n, r) for n, r in rows.items() if n.startswith("resume") and "median" in r]
+        if resumes:
+            print("| resume | open (load + restore) µs | run µs | close µs | median run µs |")
+            print("| --- | ---: | ---: | ---: | ---: |")
+            for name, r in resumes:
+                m = r["median"]
+                if "open_us" in m:
+                    print(f"| {name} | {m['open_us']:.1f} | {m['run_us']:.1f} | {m['close_us']:.1f} "
+                          f"| {m['median_us']:.1f} |")
+                else:
+                    print(f"| {name} | load_run {m['load_us']:.1f} | decode: archive "
+                          f"{m['decode_archive_us']:.1f}, bytes {m['decode_bytes_us']:.1f} | | |")
+            print()
 
 
 if __name__ == "__main__":

@@ -44,6 +44,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <exception>
 #include <memory>
 #include <mutex>
@@ -120,13 +121,28 @@ void decode_history(std::string_view bytes, retry_history<Value>& history) {
 
 // Each atom's result and history, to bytes and back: functions of its task's type, in a table
 // built at compile time like the engine's own (atom_thunks.hpp).
+//
+// A result of arithmetic type is copied as its bytes, which is what Boost's binary archive
+// writes for it (no header, no codecvt: sizeof(T) bytes, a bool as one byte 0 or 1) and reads
+// back (too few bytes: input_stream_error), without building an archive: building one copies a
+// std::locale, about 8,000 instructions, more than everything else a record costs
+// (docs/benchmarks.md, "Checkpoints").
+template <class T>
+inline constexpr bool stored_as_bytes = std::is_arithmetic_v<T>;
+
 template <class Task>
 void encode_result(const atom_context& ctx, std::string& out) {
   using stored = stored_result_t<Task>;
-  if constexpr (std::is_empty_v<stored>)
+  if constexpr (std::is_empty_v<stored>) {
     out.clear();
-  else
+  } else if constexpr (stored_as_bytes<stored>) {
+    const stored value = *std::launder(reinterpret_cast<const stored*>(ctx.result));
+    char bytes[sizeof(stored)];
+    std::memcpy(bytes, &value, sizeof bytes);
+    out.assign(bytes, sizeof bytes);
+  } else {
     serialize_to(out, *std::launder(reinterpret_cast<const stored*>(ctx.result)));
+  }
 }
 
 template <class Task>
@@ -134,6 +150,15 @@ void decode_result(atom_context& ctx, std::string_view bytes) {
   using stored = stored_result_t<Task>;
   if constexpr (std::is_empty_v<stored>) {
     emplace_result<Task>(ctx, stored{});
+  } else if constexpr (stored_as_bytes<stored>) {
+    if (bytes.size() < sizeof(stored))
+      throw boost::archive::archive_exception(boost::archive::archive_exception::input_stream_error);
+    stored value{};
+    if constexpr (std::is_same_v<stored, bool>)
+      value = bytes[0] != 0;
+    else
+      std::memcpy(&value, bytes.data(), sizeof value);
+    emplace_result<Task>(ctx, value);
   } else {
     stored value{};
     deserialize_from(bytes, value);
@@ -384,6 +409,7 @@ class persist_t {
     std::condition_variable durable;            // wait_durable() and flush() wait here
     batch pending, committing;                  // appended, not yet taken / being committed
     std::vector<std::uint32_t> pending_atoms;   // the atom of each of pending's details
+    std::vector<std::uint32_t> committing_atoms;  // and of committing's
     std::vector<std::uint32_t> slot_of;         // per atom: its detail's place in pending + 1, or 0
     std::uint64_t appended = 0, committed = 0;  // records appended and committed, in order
     bool committer_waiting = false, committing_now = false, stopping = false, started = false;
@@ -500,11 +526,12 @@ class persist_t {
           if (stopping) return;
           continue;
         }
-        // Take everything appended so far: one transaction, in order.
+        // Take everything appended so far: one transaction, in order. The lists swap, so each
+        // keeps its capacity: no allocation per commit once they have grown.
         std::swap(pending, committing);
         for (const std::uint32_t a : pending_atoms) slot_of[a] = 0;
-        std::vector<std::uint32_t> taken;
-        taken.swap(pending_atoms);
+        committing_atoms.swap(pending_atoms);
+        pending_atoms.clear();
         const std::uint64_t target = appended;
         committing_now = true;
         lk.unlock();
@@ -519,9 +546,10 @@ class persist_t {
         if (!failed) {
           committed = target;
           committing.clear();
+          committing_atoms.clear();
         } else {
           error = failed;
-          keep_for_later(taken);
+          keep_for_later();
         }
         // What waited for these records may go on: successors held for them, and, after a
         // failure, everything (the run is halted first, so held successors do not start).
@@ -540,7 +568,7 @@ class persist_t {
     }
 
     // A failed batch goes back in front of what was appended since: its records are older.
-    void keep_for_later(std::vector<std::uint32_t>& taken) {
+    void keep_for_later() {
       batch merged;
       std::vector<std::uint32_t> atoms;
       std::vector<std::uint32_t> place(slot_of.size(), 0);
@@ -554,7 +582,7 @@ class persist_t {
         }
       };
       std::size_t k = 0;
-      for (const atom_detail& d : committing) add(taken[k++], d);
+      for (const atom_detail& d : committing) add(committing_atoms[k++], d);
       k = 0;
       for (const atom_detail& d : pending) add(pending_atoms[k++], d);
       const auto flow = pending.flow_state() ? pending.flow_state() : committing.flow_state();
@@ -563,6 +591,7 @@ class persist_t {
       pending_atoms = std::move(atoms);
       slot_of = std::move(place);
       committing.clear();
+      committing_atoms.clear();
     }
   };
 

@@ -274,7 +274,7 @@ class parallel_phases : public serial_phases<Flow, Store, Recorder> {
           return;
         }
       }
-      std::uint32_t next;
+      std::uint32_t next = 0;
       if (!self.template make_ready<Reverting, true>(atom, phase, next)) return;
       atom = next;
     }
@@ -317,7 +317,7 @@ class parallel_phases : public serial_phases<Flow, Store, Recorder> {
     auto& self = *static_cast<parallel_phases*>(held.engine);
     auto& phase = *static_cast<parallel_phase*>(held.phase);
     if (!durable) self.raise(base::suspend_asked);
-    std::uint32_t unused;
+    std::uint32_t unused = 0;
     if (!self.halted(Reverting)) self.template make_ready<Reverting, false>(held.atom, phase, unused);
     phase.end_hold();
   }

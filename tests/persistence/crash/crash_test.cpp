@@ -544,10 +544,15 @@ std::vector<std::vector<std::string>> kill_points(crash::variant v, const refere
 }
 
 // Checkpoints must make progress: some kill of a config found atoms SUCCESS in the store (an
-// engine that wrote nothing until the end would pass every other check in process_crash_safe).
+// engine that wrote nothing until the end would pass every other check). Promised only where an
+// atom starts after its predecessors' records are durable (power_loss_safe); with group commit a
+// slow committer (under a sanitizer, say) may legitimately lag behind every kill.
 void check_progress(const config& c, const tally& t) {
   INFO(describe(c));
-  CHECK(t.protected_success > 0);
+  if (c.durability == fk::durability::power_loss_safe)
+    CHECK(t.protected_success > 0);
+  else if (t.protected_success == 0)
+    WARN("group commit had committed no SUCCESS before any kill of " << describe(c));
 }
 
 void kill_at_every_point(crash::variant v) {

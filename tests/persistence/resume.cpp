@@ -100,6 +100,13 @@ struct suspend_at {
   }
 };
 
+// Runs the engine until `atom` reaches `state`, then suspends it.
+template <class Engine>
+auto run_until(Engine& eng, where w, std::string atom, fk::atom_state state) {
+  eng.listen(suspend_at<Engine>{&eng, std::move(atom), state});
+  return run_on(eng, w);
+}
+
 std::map<std::string, fk::atom_state> states_in(const fk::run_record& r) {
   std::map<std::string, fk::atom_state> out;
   for (const auto& a : r.atoms) out[a.name] = a.state;
@@ -148,9 +155,7 @@ RESUME_TEST("a suspended run resumes in a new engine: what succeeded is not run 
   const bool d_fails = false;
   {
     fk::engine eng{order_flow(t, d_fails), fk::store<"seed">(4), fk::persist(s.backend, "run-1")};
-    suspend_at<decltype(eng)> stop{&eng, "a", fk::atom_state::success};
-    eng.listen(stop);
-    REQUIRE(run_on(eng, w).state() == fk::flow_state::suspended);
+    REQUIRE(run_until(eng, w, "a", fk::atom_state::success).state() == fk::flow_state::suspended);
   }
   REQUIRE(s.backend.load_run("run-1")->flow.state == fk::flow_state::suspended);
   // Another store given: a stored run keeps its own inputs.
@@ -203,9 +208,7 @@ RESUME_TEST("a revert under way continues in a new engine, and nothing is revert
   const bool d_fails = true;
   {
     fk::engine eng{order_flow(t, d_fails), fk::store<"seed">(4), fk::persist(s.backend, "run-1")};
-    suspend_at<decltype(eng)> stop{&eng, "d", fk::atom_state::reverted};
-    eng.listen(stop);
-    REQUIRE(run_on(eng, w).state() == fk::flow_state::suspended);
+    REQUIRE(run_until(eng, w, "d", fk::atom_state::reverted).state() == fk::flow_state::suspended);
   }
   const auto stored = s.backend.load_run("run-1");
   CHECK(stored->find("d")->state == fk::atom_state::reverted);
@@ -234,9 +237,7 @@ RESUME_TEST("a retry's history survives: the attempts made before are counted") 
   };
   {
     fk::engine eng{make(), fk::persist(s.backend, "run-1")};
-    suspend_at<decltype(eng)> stop{&eng, "paying_retry", fk::atom_state::retrying};
-    eng.listen(stop);
-    REQUIRE(run_on(eng, w).state() == fk::flow_state::suspended);
+    REQUIRE(run_until(eng, w, "paying_retry", fk::atom_state::retrying).state() == fk::flow_state::suspended);
   }
   CHECK(calls == 1);
   fk::engine again{make(), fk::persist(s.backend, "run-1")};
@@ -269,9 +270,7 @@ RESUME_TEST("a decider's outcome survives: an ignored atom stays ignored") {
   };
   {
     fk::engine eng{make(), fk::persist(s.backend, "run-1")};
-    suspend_at<decltype(eng)> stop{&eng, "gift", fk::atom_state::ignore};
-    eng.listen(stop);
-    run_on(eng, w);
+    run_until(eng, w, "gift", fk::atom_state::ignore);
   }
   REQUIRE(s.backend.load_run("run-1")->find("gift")->state == fk::atom_state::ignore);
   fk::engine again{make(), fk::persist(s.backend, "run-1")};
@@ -301,9 +300,7 @@ RESUME_TEST("an atom caught RUNNING runs again and sees that it is a re-run") {
   };
   {
     fk::engine eng{make(), fk::persist(s.backend, "run-1")};
-    suspend_at<decltype(eng)> stop{&eng, "a", fk::atom_state::success};
-    eng.listen(stop);
-    REQUIRE(run_on(eng, w).state() == fk::flow_state::suspended);
+    REQUIRE(run_until(eng, w, "a", fk::atom_state::success).state() == fk::flow_state::suspended);
   }
   // What a process killed while b ran leaves: b RUNNING, the flow RUNNING.
   fk::batch crash;
@@ -333,9 +330,7 @@ RESUME_TEST("a failure whose resolution was recorded only in part is resolved ag
   const bool d_fails = true;
   {
     fk::engine eng{order_flow(t, d_fails), fk::store<"seed">(4), fk::persist(s.backend, "run-1")};
-    suspend_at<decltype(eng)> stop{&eng, "c", fk::atom_state::success};
-    eng.listen(stop);
-    REQUIRE(run_on(eng, w).state() == fk::flow_state::suspended);
+    REQUIRE(run_until(eng, w, "c", fk::atom_state::success).state() == fk::flow_state::suspended);
   }
   // d failed and its resolution began, REVERT for each atom in turn: the process died once the
   // first of those records (a's) was committed.

@@ -110,20 +110,15 @@ class engine : private detail::parallel_phases<Flow, Store, Recorder> {
 
   // Forgets every result and failure: every atom PENDING, the flow PENDING.
   void reset() {
-    if constexpr (recording) this->recorder_.group_begin();
-    struct group_end {
-      engine& self;
-      ~group_end() {
-        if constexpr (recording) self.recorder_.group_end();
-      }
-    } recorded_together{*this};
-    for (std::size_t a = 0; a < atom_count; ++a) make_pending(a);
-    clear_results();
-    execute_failures_.clear();
-    revert_failures_.clear();
-    all_failures_.clear();
-    failure_of_.fill(none);
-    if (flow_state_ != flow_state::pending) set_flow_state(flow_state::pending);
+    recorded_as_one([&] {
+      for (std::size_t a = 0; a < atom_count; ++a) make_pending(a);
+      clear_results();
+      execute_failures_.clear();
+      revert_failures_.clear();
+      all_failures_.clear();
+      failure_of_.fill(none);
+      if (flow_state_ != flow_state::pending) set_flow_state(flow_state::pending);
+    });
   }
 
   // Registers a listener, between runs (during one it throws std::logic_error: a run fixes its

@@ -2,11 +2,11 @@
 // fk::lmdb_jobboard: the embedded jobboard. Processes on one machine share one board file.
 //
 // Mutual exclusion is LMDB's: every change (post, claim, extend, abandon, consume, trash) is one
-// write transaction that reads the job, applies detail::apply_claim / check_claim and writes it
-// back, and LMDB runs one write transaction at a time across all processes. A crashed writer's
-// transaction never commits (LMDB's robust writer mutex lets the next writer in). Claims are
-// records with an owner, an expiry and a fencing token, never locks: a process killed while
-// holding claims loses them when they expire.
+// write transaction that reads the job, applies the claim rules (detail::board_front, shared with
+// the memory board) and writes it back, and LMDB runs one write transaction at a time across all
+// processes. A crashed writer's transaction never commits (LMDB's robust writer mutex lets the
+// next writer in). Claims are records with an owner, an expiry and a fencing token, never locks: a
+// process killed while holding claims loses them when they expire.
 //
 // Layout (named databases, so the board can share its file with the checkpoint store):
 //   fk.file          "magic" = "flowkit", "format" = u32 (1): the file is flowkit's. An LMDB
@@ -179,125 +179,6 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
     throw job_not_found(id.str());
   }
 
-  // Claims the job for owner (this process's owner of that name) for ttl: any positive duration;
-  // one too large for the clock saturates (see detail::check_ttl).
-  template <class Rep, class Period>
-  flowkit::claim claim(const job_id& id, std::string_view owner, std::chrono::duration<Rep, Period> ttl_in) {
-    detail::check_owner_name(owner);
-    const job_clock::duration ttl = detail::check_ttl(ttl_in);
-    const std::string me = detail::process_identity();
-    std::vector<job_event> events;
-    flowkit::claim c = env_->write([&](detail::lmdb_txn& t) {
-      events.clear();
-      const auto bytes = t.get(dbs_.jobs, detail::id_key(id));
-      if (!bytes) throw job_not_found(id.str());
-      detail::job_record r = detail::decode_record(id, *bytes);
-      claim_into(t, r, owner, me, ttl, job_clock::now(), events);
-      return detail::job_access::make_claim(r);
-    });
-    listeners_.fire(events);
-    return c;
-  }
-
-  // Claims the first claimable job in listing order, in one transaction; nullopt if none.
-  // Corrupt records are skipped (and reported). Its cost does not grow with the claims held: the
-  // claims that expired since the last call are moved to the claimable ones (each once), then the
-  // first claimable job is taken.
-  template <class Rep, class Period>
-  std::optional<claimed_job> claim_next(std::string_view owner, std::chrono::duration<Rep, Period> ttl_in) {
-    detail::check_owner_name(owner);
-    const job_clock::duration ttl = detail::check_ttl(ttl_in);
-    const std::string me = detail::process_identity();
-    std::vector<job_event> events;
-    auto out = env_->write([&](detail::lmdb_txn& t) -> std::optional<claimed_job> {
-      events.clear();
-      const job_time now = job_clock::now();
-      release_expired(t, now);
-      std::optional<detail::job_record> pick;
-      std::vector<detail::job_record> stale;  // in 'r', yet claimed: put back in 'x'
-      {
-        detail::lmdb_cursor cur{t, dbs_.index};
-        for (auto kv = cur.seek(ready_prefix); kv && kv->first.starts_with(ready_prefix) && !pick;
-             kv = cur.next()) {
-          const auto id = detail::id_from_key(kv->second);
-          if (!id) continue;
-          try {
-            const auto bytes = t.get(dbs_.jobs, detail::id_key(*id));
-            if (!bytes)
-              throw corrupt_job(id->str(), "listed as claimable in the index, missing from the jobs");
-            detail::job_record r = detail::decode_record(*id, *bytes);
-            if (r.claimed_at(now))
-              stale.push_back(std::move(r));  // the wall clock stepped back past its expiry
-            else
-              pick = std::move(r);
-          } catch (const corrupt_job& e) {
-            events.push_back(job_event{job_event_kind::corrupt, *id, {}, 0, e.what()});
-          }
-        }
-      }
-      for (const detail::job_record& r : stale) {
-        unindex(t, r);
-        index(t, r);
-      }
-      if (!pick) return std::nullopt;
-      detail::job_record& r = *pick;
-      claim_into(t, r, owner, me, ttl, now, events);
-      flowkit::claim c = detail::job_access::make_claim(r);
-      return claimed_job{std::move(c), detail::job_access::make_job(std::move(r), now)};
-    });
-    listeners_.fire(events);
-    return out;
-  }
-
-  // Heartbeat: the claim's expiry becomes now + ttl (and c is updated).
-  template <class Rep, class Period>
-  void extend(flowkit::claim& c, std::chrono::duration<Rep, Period> ttl_in) {
-    const job_clock::duration ttl = detail::check_ttl(ttl_in);
-    const job_time expires =
-        owned(c, [&](detail::lmdb_txn& t, detail::job_record& r, job_time now, std::vector<job_event>&) {
-          unindex(t, r);
-          r.expires = detail::expiry_after(now, ttl);
-          put_record(t, r);
-          index(t, r);
-          return r.expires;
-        });
-    // Set only after the commit: an exception above leaves c as it was.
-    detail::job_access::set_expiry(c, expires);
-  }
-
-  void abandon(const flowkit::claim& c) {
-    owned(c, [&](detail::lmdb_txn& t, detail::job_record& r, job_time, std::vector<job_event>& events) {
-      events.push_back(detail::event(job_event_kind::abandoned, r));
-      unindex(t, r);
-      r.owner.clear();
-      r.owner_id.clear();
-      r.expires = {};
-      put_record(t, r);
-      index(t, r);
-      return job_time{};
-    });
-    env_->notifier().notify();  // claimable again: wake waiters
-  }
-
-  void consume(const flowkit::claim& c) {
-    owned(c, [&](detail::lmdb_txn& t, detail::job_record& r, job_time, std::vector<job_event>& events) {
-      events.push_back(detail::event(job_event_kind::consumed, r));
-      remove(t, r);
-      return job_time{};
-    });
-  }
-
-  void trash(const flowkit::claim& c, std::string_view reason) {
-    owned(c, [&](detail::lmdb_txn& t, detail::job_record& r, job_time now, std::vector<job_event>& events) {
-      events.push_back(detail::event(job_event_kind::trashed, r, std::string{reason}));
-      std::string entry;
-      detail::encode_trash_entry(r, now, reason, buffer(), entry);
-      t.put(dbs_.trash, detail::id_key(r.id), entry);
-      remove(t, r);
-      return job_time{};
-    });
-  }
-
   // The trash, oldest first.
   std::vector<trashed_job> trashed() const {
     std::vector<trashed_job> out = env_->read([&](const detail::lmdb_txn& t) {
@@ -359,9 +240,6 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
     }
   }
 
-  listener_id listen(job_listener fn) { return listeners_.add(std::move(fn)); }
-  void unlisten(listener_id id) { listeners_.remove(id); }
-
   // Throws claim_lost / not_owner unless c is the job's live claim (as of now).
   void verify(const flowkit::claim& c) const {
     env_->read([&](const detail::lmdb_txn& t) { verify(c, t); });
@@ -382,6 +260,77 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
   const std::shared_ptr<detail::lmdb_env>& environment() const noexcept { return env_; }
 
  private:
+  friend class detail::board_front<lmdb_jobboard>;
+
+  // The write section detail::board_front runs the claim rules in: one write transaction. A
+  // record is decoded for the call (load), then written back (save) or removed.
+  struct section {
+    lmdb_jobboard& b;
+    detail::lmdb_txn& t;
+
+    std::optional<detail::job_record> load(const job_id& id) {
+      const auto bytes = t.get(b.dbs_.jobs, detail::id_key(id));
+      if (!bytes) return std::nullopt;
+      return detail::decode_record(id, *bytes);
+    }
+    void unindex(const detail::job_record& r) { b.unindex(t, r); }
+    void save(const detail::job_record& r) {
+      b.put_record(t, r);
+      b.index(t, r);
+    }
+    void remove(const detail::job_record& r) { b.remove(t, r); }
+    void trash(const detail::job_record& r, job_time now, std::string_view reason) {
+      std::string entry;
+      detail::encode_trash_entry(r, now, reason, buffer(), entry);
+      t.put(b.dbs_.trash, detail::id_key(r.id), entry);
+      b.remove(t, r);
+    }
+    void release_expired(job_time now) { b.release_expired(t, now); }
+    // The first job of 'r' that is not claimed at now. Corrupt records are skipped (and reported
+    // in events); a claim found live in 'r' (the wall clock stepped back past its expiry) goes
+    // back to 'x'.
+    std::optional<detail::job_record> first_claimable(job_time now, std::vector<job_event>& events) {
+      std::optional<detail::job_record> pick;
+      std::vector<detail::job_record> stale;  // in 'r', yet claimed: put back in 'x'
+      {
+        detail::lmdb_cursor cur{t, b.dbs_.index};
+        for (auto kv = cur.seek(ready_prefix); kv && kv->first.starts_with(ready_prefix) && !pick;
+             kv = cur.next()) {
+          const auto id = detail::id_from_key(kv->second);
+          if (!id) continue;
+          try {
+            const auto bytes = t.get(b.dbs_.jobs, detail::id_key(*id));
+            if (!bytes)
+              throw corrupt_job(id->str(), "listed as claimable in the index, missing from the jobs");
+            detail::job_record r = detail::decode_record(*id, *bytes);
+            if (r.claimed_at(now))
+              stale.push_back(std::move(r));  // the wall clock stepped back past its expiry
+            else
+              pick = std::move(r);
+          } catch (const corrupt_job& e) {
+            events.push_back(job_event{job_event_kind::corrupt, *id, {}, 0, e.what()});
+          }
+        }
+      }
+      for (const detail::job_record& r : stale) {
+        b.unindex(t, r);
+        b.index(t, r);
+      }
+      return pick;
+    }
+  };
+
+  template <class F>
+  auto write(F&& f) {
+    return env_->write([&](detail::lmdb_txn& t) {
+      section w{*this, t};
+      return f(w);
+    });
+  }
+
+  // After abandon: every waiter on the board's file, in every process, looks again.
+  void wake_waiters() { env_->notifier().notify(); }
+
   struct databases {
     MDB_dbi jobs{}, index{}, trash{}, meta{};
   };
@@ -454,47 +403,6 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
     }
   }
 
-  void claim_into(detail::lmdb_txn& t, detail::job_record& r, std::string_view owner,
-                  std::string_view owner_id, job_clock::duration ttl, job_time now,
-                  std::vector<job_event>& events) {
-    std::string displaced;
-    const std::uint64_t old_token = r.token;
-    unindex(t, r);
-    if (detail::apply_claim(r, owner, owner_id, now, ttl, &displaced) == detail::claim_outcome::new_claim) {
-      if (!displaced.empty())
-        events.push_back(job_event{job_event_kind::claim_lost, r.id, displaced, old_token,
-                                   "expired; taken by '" + r.owner + "'"});
-      events.push_back(detail::event(job_event_kind::claimed, r));
-    }
-    put_record(t, r);
-    index(t, r);
-  }
-
-  // Runs fn(txn, record, now, events) in a write transaction if c is the job's live claim;
-  // otherwise throws (and notifies this board's listeners of the lost claim).
-  template <class Fn>
-  job_time owned(const flowkit::claim& c, Fn&& fn) {
-    std::vector<job_event> events;
-    job_time result{};
-    try {
-      result = env_->write([&](detail::lmdb_txn& t) {
-        events.clear();
-        const auto bytes = t.get(dbs_.jobs, detail::id_key(c.job()));
-        if (!bytes) detail::throw_gone(c);
-        detail::job_record r = detail::decode_record(c.job(), *bytes);
-        const job_time now = job_clock::now();
-        detail::check_claim(r, c, now);
-        return fn(t, r, now, events);
-      });
-    } catch (const not_owner& e) {
-      detail::note_lost(events, c, e);
-      listeners_.fire(events);
-      throw;
-    }
-    listeners_.fire(events);
-    return result;
-  }
-
   // Opens the board's databases, creating them on a new board, and checks the markers, in one
   // write transaction that writes nothing unless the board is new (and aborts on a refusal, so a
   // refused environment is left as it was):
@@ -546,7 +454,6 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
   bool must_exist_ = false;
   std::shared_ptr<detail::lmdb_env> env_;
   databases dbs_;
-  detail::listener_set listeners_;
 };
 
 static_assert(jobboard<lmdb_jobboard>);

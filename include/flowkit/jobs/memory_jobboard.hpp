@@ -1,7 +1,7 @@
 #pragma once
 // fk::memory_jobboard: the jobboard in one process's memory, for tests and single-process use.
-// Same rules as the LMDB board (they share detail::apply_claim / check_claim); threads of one
-// process may share it.
+// Same rules as the LMDB board (detail::board_front runs them on both); threads of one process
+// may share it.
 
 #include <flowkit/jobs/board_rules.hpp>
 #include <flowkit/jobs/job.hpp>
@@ -67,92 +67,6 @@ class memory_jobboard : public detail::board_front<memory_jobboard> {
     throw job_not_found(id.str());
   }
 
-  template <class Rep, class Period>
-  flowkit::claim claim(const job_id& id, std::string_view owner, std::chrono::duration<Rep, Period> ttl_in) {
-    detail::check_owner_name(owner);
-    const job_clock::duration ttl = detail::check_ttl(ttl_in);
-    std::vector<job_event> events;
-    flowkit::claim c;
-    {
-      std::lock_guard lk{mu_};
-      auto it = jobs_.find(id);
-      if (it == jobs_.end()) throw job_not_found(id.str());
-      claim_locked(it->second, owner, ttl, events);
-      c = detail::job_access::make_claim(it->second);
-    }
-    listeners_.fire(events);
-    return c;
-  }
-
-  template <class Rep, class Period>
-  std::optional<claimed_job> claim_next(std::string_view owner, std::chrono::duration<Rep, Period> ttl_in) {
-    detail::check_owner_name(owner);
-    const job_clock::duration ttl = detail::check_ttl(ttl_in);
-    std::vector<job_event> events;
-    std::optional<claimed_job> out;
-    {
-      std::lock_guard lk{mu_};
-      const job_time now = job_clock::now();
-      // As on the LMDB board: claims that expired move to ready_, then ready_'s first job is
-      // the first claimable one; the cost does not grow with the claims held.
-      while (!expiring_.empty() && expiring_.begin()->first.first <= now) {
-        ready_.emplace(expiring_.begin()->first.second, expiring_.begin()->second);
-        expiring_.erase(expiring_.begin());
-      }
-      while (!ready_.empty()) {
-        detail::job_record& r = jobs_.at(ready_.begin()->second);
-        if (r.claimed_at(now)) {  // the wall clock stepped back past its expiry: claimed again
-          unindex_locked(r);
-          index_locked(r);
-          continue;
-        }
-        claim_locked(r, owner, ttl, events);
-        out = claimed_job{detail::job_access::make_claim(r), detail::job_access::make_job(r, now)};
-        break;
-      }
-    }
-    listeners_.fire(events);
-    return out;
-  }
-
-  template <class Rep, class Period>
-  void extend(flowkit::claim& c, std::chrono::duration<Rep, Period> ttl_in) {
-    const job_clock::duration ttl = detail::check_ttl(ttl_in);
-    owned(c, [&](detail::job_record& r, job_time now, std::vector<job_event>&) {
-      unindex_locked(r);
-      r.expires = detail::expiry_after(now, ttl);
-      index_locked(r);
-      detail::job_access::set_expiry(c, r.expires);
-    });
-  }
-
-  void abandon(const flowkit::claim& c) {
-    owned(c, [&](detail::job_record& r, job_time, std::vector<job_event>& events) {
-      events.push_back(detail::event(job_event_kind::abandoned, r));
-      unindex_locked(r);
-      r.owner.clear();
-      r.owner_id.clear();
-      r.expires = {};
-      index_locked(r);
-    });
-    cv_.notify_all();
-  }
-
-  void consume(const flowkit::claim& c) {
-    owned(c, [&](detail::job_record& r, job_time, std::vector<job_event>& events) {
-      events.push_back(detail::event(job_event_kind::consumed, r));
-      erase_locked(r);
-    });
-  }
-
-  void trash(const flowkit::claim& c, std::string_view reason) {
-    owned(c, [&](detail::job_record& r, job_time now, std::vector<job_event>& events) {
-      events.push_back(detail::event(job_event_kind::trashed, r, std::string{reason}));
-      trash_.push_back(trashed_job{detail::job_access::make_complete(r), std::string{reason}, r.owner, now});
-      erase_locked(r);
-    });
-  }
-
   std::vector<trashed_job> trashed() const {
     std::lock_guard lk{mu_};
     return trash_;
@@ -188,29 +102,59 @@ class memory_jobboard : public detail::board_front<memory_jobboard> {
     }
   }
 
-  listener_id listen(job_listener fn) { return listeners_.add(std::move(fn)); }
-  void unlisten(listener_id id) { listeners_.remove(id); }
-
  private:
-  void claim_locked(detail::job_record& r, std::string_view owner, job_clock::duration ttl,
-                    std::vector<job_event>& events) {
-    std::string displaced;
-    const auto old_token = r.token;
-    unindex_locked(r);
-    detail::claim_outcome outcome{};
-    try {
-      outcome = detail::apply_claim(r, owner, detail::process_identity(), job_clock::now(), ttl, &displaced);
-    } catch (...) {
-      index_locked(r);  // refused: r is unchanged, and goes back where it was
-      throw;
+  friend class detail::board_front<memory_jobboard>;
+
+  // The write section detail::board_front runs the claim rules in, under mu_. Records are changed
+  // in place: save() only indexes.
+  struct section {
+    memory_jobboard& b;
+
+    detail::job_record* load(const job_id& id) {
+      auto it = b.jobs_.find(id);
+      return it == b.jobs_.end() ? nullptr : &it->second;
     }
-    index_locked(r);
-    if (outcome == detail::claim_outcome::new_claim) {
-      if (!displaced.empty())
-        events.push_back(job_event{job_event_kind::claim_lost, r.id, displaced, old_token,
-                                   "expired; taken by '" + r.owner + "'"});
-      events.push_back(detail::event(job_event_kind::claimed, r));
+    void unindex(const detail::job_record& r) { b.unindex_locked(r); }
+    void save(const detail::job_record& r) { b.index_locked(r); }
+    void remove(const detail::job_record& r) { b.erase_locked(r); }
+    void trash(const detail::job_record& r, job_time now, std::string_view reason) {
+      b.trash_.push_back(
+          trashed_job{detail::job_access::make_complete(r), std::string{reason}, r.owner, now});
+      b.erase_locked(r);
     }
+    // As on the LMDB board: claims that expired move to ready_, then ready_'s first job is the
+    // first claimable one; the cost does not grow with the claims held.
+    void release_expired(job_time now) {
+      while (!b.expiring_.empty() && b.expiring_.begin()->first.first <= now) {
+        b.ready_.emplace(b.expiring_.begin()->first.second, b.expiring_.begin()->second);
+        b.expiring_.erase(b.expiring_.begin());
+      }
+    }
+    detail::job_record* first_claimable(job_time now, std::vector<job_event>&) {
+      while (!b.ready_.empty()) {
+        detail::job_record& r = b.jobs_.at(b.ready_.begin()->second);
+        if (!r.claimed_at(now)) return &r;
+        b.unindex_locked(r);  // the wall clock stepped back past its expiry: claimed again
+        b.index_locked(r);
+      }
+      return nullptr;
+    }
+  };
+
+  template <class F>
+  auto write(F&& f) {
+    std::lock_guard lk{mu_};
+    section w{*this};
+    return f(w);
+  }
+
+  // After abandon: wait() looks again.
+  void wake_waiters() {
+    {
+      std::lock_guard lk{mu_};
+      ++changes_;
+    }
+    cv_.notify_all();
   }
 
   // Claimable jobs in ready_ (job order), claimed ones in expiring_ (expiry, then job order), as
@@ -233,26 +177,6 @@ class memory_jobboard : public detail::board_front<memory_jobboard> {
     jobs_.erase(id);
   }
 
-  // Runs fn on the job if c is its live claim; otherwise throws (and notifies a lost claim).
-  template <class Fn>
-  void owned(const flowkit::claim& c, Fn&& fn) {
-    std::vector<job_event> events;
-    try {
-      std::lock_guard lk{mu_};
-      auto it = jobs_.find(c.job());
-      if (it == jobs_.end()) detail::throw_gone(c);
-      const job_time now = job_clock::now();
-      detail::check_claim(it->second, c, now);
-      fn(it->second, now, events);
-      ++changes_;
-    } catch (const not_owner& e) {
-      detail::note_lost(events, c, e);
-      listeners_.fire(events);
-      throw;
-    }
-    listeners_.fire(events);
-  }
-
   mutable std::mutex mu_;
   std::condition_variable_any cv_;
   std::map<job_id, detail::job_record> jobs_;
@@ -262,7 +186,6 @@ class memory_jobboard : public detail::board_front<memory_jobboard> {
   std::vector<trashed_job> trash_;
   std::uint64_t sequence_ = 0;
   std::uint64_t changes_ = 0;
-  detail::listener_set listeners_;
 };
 
 static_assert(jobboard<memory_jobboard>);

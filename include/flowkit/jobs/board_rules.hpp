@@ -87,15 +87,16 @@ inline std::string process_identity() {
   return c.id;
 }
 
-// A new record for post(): the board fills in sequence.
+// A new record for post(), created at now: the board fills in sequence.
 template <class Store>
-job_record make_record(std::string_view name, std::string_view flow, const Store& store, post_options opts) {
+job_record make_record(std::string_view name, std::string_view flow, const Store& store, post_options opts,
+                       job_time now) {
   static_assert(is_store_v<Store>,
                 "board.post(name, flow, store) requires store to be an fk::store<...>(...)");
   job_record r;
   r.id = job_id::generate();
   r.priority = opts.priority;
-  r.created = job_clock::now();
+  r.created = now;
   r.name = name;
   r.flow = flow;
   r.flow_detail = opts.flow_detail.empty() ? r.id.str() : std::move(opts.flow_detail);
@@ -231,6 +232,7 @@ job snapshot(Loaded&& r, job_time now) {
 // section; listeners. Derived is the board (CRTP), so the typed front costs no virtual call. It
 // provides, to this class (a friend):
 //   job_id post_record(job_record)   stores a new record
+//   clock()                          the board_clock it reads the time from
 //   write(f)                         runs f(section&) in its critical section (a mutex, a write
 //                                    transaction), returns what f returns; f may be run again
 //                                    from the start (LMDB's map growth), and resets what it
@@ -251,7 +253,8 @@ class board_front {
   template <class F, class Store>
     requires(named<F> || std::convertible_to<const F&, std::string_view>)
   job_id post(std::string_view name, const F& flow, const Store& store, post_options opts = {}) {
-    return self().post_record(make_record(name, flow_name_of(flow), store, std::move(opts)));
+    return self().post_record(
+        make_record(name, flow_name_of(flow), store, std::move(opts), self().clock().now()));
   }
   template <class F, class Store>
     requires(named<F> || std::convertible_to<const F&, std::string_view>)
@@ -277,7 +280,7 @@ class board_front {
       events.clear();
       auto r = w.load(id);
       if (!r) throw job_not_found(id.str());
-      claim_record(w, *r, owner, me, job_clock::now(), ttl, events);
+      claim_record(w, *r, owner, me, self().clock().now(), ttl, events);
       return job_access::make_claim(*r);
     });
     listeners_.fire(events);
@@ -295,7 +298,7 @@ class board_front {
     std::vector<job_event> events;
     auto out = self().write([&](auto& w) -> std::optional<claimed_job> {
       events.clear();
-      const job_time now = job_clock::now();
+      const job_time now = self().clock().now();
       w.release_expired(now);
       auto r = w.first_claimable(now, events);
       if (!r) return std::nullopt;
@@ -371,7 +374,7 @@ class board_front {
         events.clear();
         auto r = w.load(c.job());
         if (!r) throw_gone(c);
-        const job_time now = job_clock::now();
+        const job_time now = self().clock().now();
         check_claim(*r, c, now);
         return act(w, *r, now, events);
       });

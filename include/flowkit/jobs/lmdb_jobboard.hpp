@@ -62,6 +62,11 @@ struct lmdb_jobboard_options {
   // environment throws board_not_found instead of becoming a new board (a mistyped path then
   // fails at once instead of leaving a worker waiting on an empty board).
   bool must_exist = false;
+  // What claims, expiry and wait() read the time from: the system clock, or a manual_clock for
+  // tests (`.clock = clock`), which must then outlive the board. A manual clock is this process's
+  // alone: its advances wake this process's waiters; other processes judge expiry by their own
+  // clocks (docs/jobboard.md, "The board's clock").
+  board_clock clock{};
 };
 
 namespace detail {
@@ -79,13 +84,15 @@ using board_refusals = lmdb_refusals<not_a_board, corrupt_board, board_not_found
 class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
  public:
   explicit lmdb_jobboard(const std::filesystem::path& path, lmdb_jobboard_options opts = {})
-      : path_(path.string()), must_exist_(opts.must_exist) {
+      : path_(path.string()), must_exist_(opts.must_exist), clock_(opts.clock) {
     env_ = detail::open_lmdb_store(path, opts, detail::board_refusals{path_});
     open_databases();
     (void)env_->notifier();  // a board: now its notify file may be created
+    watch_.start(clock_, this, [](void* board) { static_cast<lmdb_jobboard*>(board)->wake_waiters(); });
   }
 
   const std::string& path() const noexcept { return path_; }
+  const board_clock& clock() const noexcept { return clock_; }
 
   job_id post_record(detail::job_record r) {
     std::vector<job_event> events;
@@ -111,7 +118,7 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
     std::vector<job_event> problems;
     std::vector<job> out = env_->read([&](const detail::lmdb_txn& t) {
       std::vector<job> js;
-      const job_time now = job_clock::now();
+      const job_time now = clock_.now();
       // Every job is claimable ('r', in job order) or claimed ('x', by expiry): both key spaces,
       // sorted by the order key that ends every index key.
       std::vector<std::pair<std::string_view, std::string_view>> order;  // order key, job id
@@ -170,7 +177,7 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
     return env_->read([&](const detail::lmdb_txn& t) -> std::optional<job> {
       const auto bytes = t.get(dbs_.jobs, detail::id_key(id));
       if (!bytes) return std::nullopt;
-      return detail::job_access::make_job(detail::decode_record(id, *bytes), job_clock::now());
+      return detail::job_access::make_job(detail::decode_record(id, *bytes), clock_.now());
     });
   }
 
@@ -203,14 +210,15 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
   // True as soon as a claimable job exists, false at the timeout or when stop is requested.
   // Wakes when any process posts or abandons (shared futex, see detail/lmdb_notify.hpp) and when
   // the earliest live claim expires; it never polls. Each look reads the front of the two claim
-  // indexes, not every job.
+  // indexes, not every job. The timeout is real (steady) time, whatever the board's clock; with a
+  // manual clock a claim expires when an advance says so, and the advance wakes this wait.
   bool wait(std::chrono::nanoseconds timeout, std::stop_token stop = {}) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     detail::shared_notifier& n = env_->notifier();
     std::stop_callback on_stop{stop, [&n] { n.notify(); }};
     for (;;) {
       const std::uint32_t seen = n.sequence();
-      const job_time now = job_clock::now();
+      const job_time now = clock_.now();
       std::optional<job_time> next_expiry;
       const bool ready = env_->read([&](const detail::lmdb_txn& t) {
         detail::lmdb_cursor cur{t, dbs_.index};
@@ -231,11 +239,8 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
       const auto left = deadline - std::chrono::steady_clock::now();
       if (left <= left.zero()) return false;
       std::chrono::nanoseconds sleep = left;
-      if (next_expiry) {
-        const auto to_expiry =
-            std::chrono::duration_cast<std::chrono::nanoseconds>(*next_expiry - job_clock::now());
-        if (to_expiry < left) sleep = to_expiry + std::chrono::milliseconds{1};
-      }
+      if (const auto to_expiry = next_expiry ? clock_.real_time_until(*next_expiry) : std::nullopt)
+        if (*to_expiry < left) sleep = *to_expiry + std::chrono::milliseconds{1};
       n.wait(seen, std::max(sleep, std::chrono::nanoseconds{1}));
     }
   }
@@ -249,7 +254,7 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
   void verify(const flowkit::claim& c, const detail::lmdb_txn& t) const {
     const auto bytes = t.get(dbs_.jobs, detail::id_key(c.job()));
     if (!bytes) detail::throw_gone(c);
-    detail::check_claim(detail::decode_record(c.job(), *bytes), c, job_clock::now());
+    detail::check_claim(detail::decode_record(c.job(), *bytes), c, clock_.now());
   }
 
   // Forces commits to disk (the point of durability::process_crash_safe's group commit).
@@ -287,7 +292,7 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
     }
     void release_expired(job_time now) { b.release_expired(t, now); }
     // The first job of 'r' that is not claimed at now. Corrupt records are skipped (and reported
-    // in events); a claim found live in 'r' (the wall clock stepped back past its expiry) goes
+    // in events); a claim found live in 'r' (the clock stepped back past its expiry) goes
     // back to 'x'.
     std::optional<detail::job_record> first_claimable(job_time now, std::vector<job_event>& events) {
       std::optional<detail::job_record> pick;
@@ -304,7 +309,7 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
               throw corrupt_job(id->str(), "listed as claimable in the index, missing from the jobs");
             detail::job_record r = detail::decode_record(*id, *bytes);
             if (r.claimed_at(now))
-              stale.push_back(std::move(r));  // the wall clock stepped back past its expiry
+              stale.push_back(std::move(r));  // the clock stepped back past its expiry
             else
               pick = std::move(r);
           } catch (const corrupt_job& e) {
@@ -328,7 +333,9 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
     });
   }
 
-  // After abandon: every waiter on the board's file, in every process, looks again.
+  // After abandon, or when the manual clock moves: every waiter on the board's file, in every
+  // process, looks again (the futex is shared; waiters in other processes, which do not read this
+  // process's manual clock, find nothing new and sleep on).
   void wake_waiters() { env_->notifier().notify(); }
 
   struct databases {
@@ -454,6 +461,8 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
   bool must_exist_ = false;
   std::shared_ptr<detail::lmdb_env> env_;
   databases dbs_;
+  board_clock clock_;
+  detail::clock_watch watch_;  // last: gone before what a wake touches
 };
 
 static_assert(jobboard<lmdb_jobboard>);

@@ -21,11 +21,21 @@
 
 namespace flowkit {
 
+struct memory_jobboard_options {
+  // What claims, expiry and wait() read the time from: the system clock, or a manual_clock for
+  // tests (`.clock = clock`), which must then outlive the board.
+  board_clock clock{};
+};
+
 class memory_jobboard : public detail::board_front<memory_jobboard> {
  public:
-  memory_jobboard() = default;
+  explicit memory_jobboard(memory_jobboard_options opts = {}) : clock_(opts.clock) {
+    watch_.start(clock_, this, [](void* board) { static_cast<memory_jobboard*>(board)->wake_waiters(); });
+  }
   memory_jobboard(const memory_jobboard&) = delete;
   memory_jobboard& operator=(const memory_jobboard&) = delete;
+
+  const board_clock& clock() const noexcept { return clock_; }
 
   job_id post_record(detail::job_record r) {
     std::vector<job_event> events;
@@ -44,7 +54,7 @@ class memory_jobboard : public detail::board_front<memory_jobboard> {
 
   std::vector<job> jobs(job_filter filter = all_jobs) const {
     std::lock_guard lk{mu_};
-    const job_time now = job_clock::now();
+    const job_time now = clock_.now();
     std::vector<job> out;
     out.reserve(order_.size());
     for (const auto& [key, id] : order_) {
@@ -59,7 +69,7 @@ class memory_jobboard : public detail::board_front<memory_jobboard> {
     std::lock_guard lk{mu_};
     auto it = jobs_.find(id);
     if (it == jobs_.end()) return std::nullopt;
-    return detail::job_access::make_job(it->second, job_clock::now());
+    return detail::job_access::make_job(it->second, clock_.now());
   }
 
   job get(const job_id& id) const {
@@ -73,29 +83,29 @@ class memory_jobboard : public detail::board_front<memory_jobboard> {
   }
 
   // True as soon as a claimable job exists (also when a claim expires), false at the timeout or
-  // when stop is requested.
+  // when stop is requested. The timeout is real (steady) time, whatever the board's clock; with a
+  // manual clock a claim expires when an advance says so, and the advance wakes this wait.
   bool wait(std::chrono::nanoseconds timeout, std::stop_token stop = {}) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     std::unique_lock lk{mu_};
     for (;;) {
-      const job_time now = job_clock::now();
+      const job_time now = clock_.now();
       std::optional<job_time> next_expiry;
       for (const auto& [id, r] : jobs_) {
         if (!r.claimed_at(now)) return true;
         if (!next_expiry || r.expires < *next_expiry) next_expiry = r.expires;
       }
       auto until = deadline;
-      if (next_expiry) {
+      if (const auto to_expiry = next_expiry ? clock_.real_time_until(*next_expiry) : std::nullopt) {
         // Compared as durations before adding: a saturated expiry (job_time::max()) must not wrap.
         const auto steady_now = std::chrono::steady_clock::now();
-        const auto to_expiry = std::chrono::ceil<std::chrono::steady_clock::duration>(*next_expiry - now);
-        if (to_expiry < deadline - steady_now) until = steady_now + to_expiry;
+        if (*to_expiry < deadline - steady_now) until = steady_now + *to_expiry;
       }
       const auto seen = sequence_ + changes_;
       cv_.wait_until(lk, stop, until, [&] { return sequence_ + changes_ != seen; });
       if (stop.stop_requested()) return false;
       if (std::chrono::steady_clock::now() >= deadline) {
-        const job_time later = job_clock::now();
+        const job_time later = clock_.now();
         return std::any_of(jobs_.begin(), jobs_.end(),
                            [&](const auto& kv) { return !kv.second.claimed_at(later); });
       }
@@ -134,7 +144,7 @@ class memory_jobboard : public detail::board_front<memory_jobboard> {
       while (!b.ready_.empty()) {
         detail::job_record& r = b.jobs_.at(b.ready_.begin()->second);
         if (!r.claimed_at(now)) return &r;
-        b.unindex_locked(r);  // the wall clock stepped back past its expiry: claimed again
+        b.unindex_locked(r);  // the clock stepped back past its expiry: claimed again
         b.index_locked(r);
       }
       return nullptr;
@@ -148,7 +158,7 @@ class memory_jobboard : public detail::board_front<memory_jobboard> {
     return f(w);
   }
 
-  // After abandon: wait() looks again.
+  // After abandon, or when the manual clock moves: wait() looks again.
   void wake_waiters() {
     {
       std::lock_guard lk{mu_};
@@ -186,6 +196,8 @@ class memory_jobboard : public detail::board_front<memory_jobboard> {
   std::vector<trashed_job> trash_;
   std::uint64_t sequence_ = 0;
   std::uint64_t changes_ = 0;
+  board_clock clock_;
+  detail::clock_watch watch_;  // last: gone before what a wake touches
 };
 
 static_assert(jobboard<memory_jobboard>);

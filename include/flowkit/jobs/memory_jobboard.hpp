@@ -102,7 +102,9 @@ class memory_jobboard : public detail::board_front<memory_jobboard> {
         if (*to_expiry < deadline - steady_now) until = steady_now + *to_expiry;
       }
       const auto seen = sequence_ + changes_;
+      ++sleepers_;
       cv_.wait_until(lk, stop, until, [&] { return sequence_ + changes_ != seen; });
+      --sleepers_;
       if (stop.stop_requested()) return false;
       if (std::chrono::steady_clock::now() >= deadline) {
         const job_time later = clock_.now();
@@ -110,6 +112,12 @@ class memory_jobboard : public detail::board_front<memory_jobboard> {
                            [&](const auto& kv) { return !kv.second.claimed_at(later); });
       }
     }
+  }
+
+  // Threads asleep in wait() (for tests and tools, as the LMDB board's notifier().waiting()).
+  std::size_t waiting() const {
+    std::lock_guard lk{mu_};
+    return sleepers_;
   }
 
  private:
@@ -196,6 +204,7 @@ class memory_jobboard : public detail::board_front<memory_jobboard> {
   std::vector<trashed_job> trash_;
   std::uint64_t sequence_ = 0;
   std::uint64_t changes_ = 0;
+  std::size_t sleepers_ = 0;
   board_clock clock_;
   detail::clock_watch watch_;  // last: gone before what a wake touches
 };

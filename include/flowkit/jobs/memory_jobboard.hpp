@@ -29,7 +29,8 @@ struct memory_jobboard_options {
 
 class memory_jobboard : public detail::board_front<memory_jobboard> {
  public:
-  explicit memory_jobboard(memory_jobboard_options opts = {}) : clock_(opts.clock) {
+  memory_jobboard() : memory_jobboard(memory_jobboard_options{}) {}
+  explicit memory_jobboard(memory_jobboard_options opts) : clock_(opts.clock) {
     watch_.start(clock_, this, [](void* board) { static_cast<memory_jobboard*>(board)->wake_waiters(); });
   }
   memory_jobboard(const memory_jobboard&) = delete;

@@ -2,6 +2,7 @@
 // flowkit on LMDB: the jobboard and the checkpoint store. Needs LMDB and
 // Boost.Serialization; link flowkit::lmdb. The core (<flowkit/flowkit.hpp>) needs neither.
 
+#include <flowkit/jobs/clock.hpp>
 #include <flowkit/jobs/errors.hpp>
 #include <flowkit/jobs/job.hpp>
 #include <flowkit/jobs/jobboard.hpp>

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <set>
 #include <stop_token>
 #include <string>
@@ -27,19 +28,29 @@ struct checkout {
 
 using order_store = decltype(fk::store<"order_id">(0));
 
+// Each board reads a manual clock: the tests of expiry move it instead of waiting, so that they
+// take microseconds and do not depend on the machine's load. ("on the system clock ..." below
+// checks the default clock.)
 struct memory_board {
-  fk::memory_jobboard board;
+  fk::manual_clock clock;
+  fk::memory_jobboard board{{.clock = clock}};
+  std::size_t waiting() const { return board.waiting(); }
 };
 
 struct lmdb_board {
+  fk::manual_clock clock;
   fk::test::temp_dir dir;
-  fk::lmdb_jobboard board{dir / "board"};
+  fk::lmdb_jobboard board{dir / "board", {.clock = clock}};
+  std::size_t waiting() const { return board.environment()->notifier().waiting(); }
 };
 
 struct lmdb_fast_board {
+  fk::manual_clock clock;
   fk::test::temp_dir dir;
-  fk::lmdb_jobboard board{dir / "board.fkb",
-                          {.durability = fk::durability::process_crash_safe, .single_file = true}};
+  fk::lmdb_jobboard board{
+      dir / "board.fkb",
+      {.durability = fk::durability::process_crash_safe, .single_file = true, .clock = clock}};
+  std::size_t waiting() const { return board.environment()->notifier().waiting(); }
 };
 
 static_assert(fk::jobboard<fk::memory_jobboard>);
@@ -69,7 +80,6 @@ std::vector<std::string> names_of(const std::vector<fk::job>& js) {
 BOARD_TEST("a posted job keeps its name, flow, typed store and flow detail") {
   TestType fx;
   auto& board = fx.board;
-  const fk::job_time before = fk::job_clock::now();
   const fk::job_id id = board.post("order 42", checkout{}, fk::store<"order_id">(42));
   const fk::job j = board.get(id);
   CHECK(j.id() == id);
@@ -80,7 +90,7 @@ BOARD_TEST("a posted job keeps its name, flow, typed store and flow detail") {
   CHECK(j.state() == fk::job_state::unclaimed);
   CHECK_FALSE(j.owner());
   CHECK(j.token() == 0);
-  CHECK(j.created() >= before);
+  CHECK(j.created() == fx.clock.now());  // the board's clock
   CHECK(j.store<order_store>().get<"order_id">() == 42);
   CHECK(board.template load_store<order_store>(j).template get<"order_id">() == 42);
 
@@ -137,12 +147,11 @@ BOARD_TEST("a claim is exclusive and names its owner") {
   TestType fx;
   auto& board = fx.board;
   const fk::job_id id = board.post("j", checkout{}, fk::store<"order_id">(1));
-  const fk::job_time before = fk::job_clock::now();
   const fk::claim c = board.claim(id, "worker-1", 30s);
   CHECK(c.job() == id);
   CHECK(c.owner() == "worker-1");
   CHECK(c.token() == 1);
-  CHECK(c.expires() >= before + 30s);
+  CHECK(c.expires() == fx.clock.now() + 30s);
 
   const fk::job j = board.get(id);
   CHECK(j.state() == fk::job_state::claimed);
@@ -198,24 +207,44 @@ BOARD_TEST("an expired claim can be taken and its old owner can do nothing with 
   auto& board = fx.board;
   recorder rec{board};
   const fk::job_id id = board.post("j", checkout{}, fk::store<"order_id">(1));
-  fk::claim old = board.claim(id, "old", 100ms);
-  CHECK_THROWS_AS(board.claim(id, "new", 30s), fk::unclaimable_job);
+  const fk::job_time start = fx.clock.now();
+  fk::claim old = board.claim(id, "old", 30s);
+  CHECK(old.expires() == start + 30s);
 
-  // wait() returns when the claim expires: the job is claimable again.
-  REQUIRE(board.wait(30s));
+  fx.clock.advance(29s);  // live: nobody else may take it
+  CHECK(board.get(id).state() == fk::job_state::claimed);
+  CHECK(board.get(id).owner() == "old");
+  CHECK(board.jobs(fk::only_unclaimed).empty());
+  CHECK_FALSE(board.wait(0s));
+  CHECK_THROWS_AS(board.claim(id, "new", 30s), fk::unclaimable_job);
+  CHECK_FALSE(board.claim_next("new", 30s));
+
+  // expires() is the first instant at which the claim is lost.
+  fx.clock.set(start + 30s - 1ns);
+  CHECK(board.get(id).state() == fk::job_state::claimed);
+  fx.clock.set(start + 30s);
+  CHECK(board.get(id).state() == fk::job_state::unclaimed);
+
+  fx.clock.set(start + 31s);
+  REQUIRE(board.wait(0s));  // the job is claimable again
   CHECK(board.get(id).state() == fk::job_state::unclaimed);
   CHECK_FALSE(board.get(id).owner());
-  CHECK_THROWS_AS(board.extend(old, 30s), fk::claim_lost);  // expired, even with no new owner
+  CHECK(board.jobs(fk::only_unclaimed).size() == 1);
+  // Lost, even with no new owner.
+  CHECK_THROWS_WITH(board.extend(old, 30s), Catch::Contains("expired at"));
+  CHECK_THROWS_AS(board.consume(old), fk::claim_lost);
+  CHECK(old.expires() == start + 30s);  // a refused extend leaves the claim as it was
 
   const fk::claim taken = board.claim(id, "new", 30s);
   CHECK(taken.token() == old.token() + 1);
+  CHECK(taken.expires() == start + 61s);
   try {
     board.consume(old);
     FAIL("a lost claim consumed the job");
   } catch (const fk::claim_lost& e) {
     CHECK(e.token() == old.token());
     CHECK(e.who() == "old");
-    CHECK_THAT(e.what(), Catch::Contains("new") && Catch::Contains(id.str()));
+    CHECK_THAT(e.what(), Catch::Contains("claimed again by 'new'") && Catch::Contains(id.str()));
   }
   CHECK_THROWS_AS(board.abandon(old), fk::claim_lost);
   CHECK_THROWS_AS(board.trash(old, "no"), fk::not_owner);
@@ -231,16 +260,28 @@ BOARD_TEST("a claim expires unless extended") {
   TestType fx;
   auto& board = fx.board;
   const fk::job_id id = board.post("j", checkout{}, fk::store<"order_id">(1));
-  fk::claim c = board.claim(id, "w", 200ms);
-  const fk::job_time first = c.expires();
-  board.extend(c, 1h);
-  CHECK(c.expires() > first + 30min);
+  const fk::job_time start = fx.clock.now();
+  fk::claim c = board.claim(id, "w", 30s);
+  fx.clock.advance(20s);
+  board.extend(c, 30s);  // the expiry moves to now + 30s
+  CHECK(c.expires() == start + 50s);
   CHECK(board.get(id).expires() == c.expires());
-  CHECK_FALSE(board.wait(150ms));  // still claimed after the first ttl: nothing to claim
+
+  fx.clock.advance(29s);  // past the first ttl, 1s before the new expiry: still claimed
+  CHECK_FALSE(board.wait(0s));
   CHECK(board.get(id).state() == fk::job_state::claimed);
-  board.extend(c, 50ms);  // a heartbeat may also shorten it
-  REQUIRE(board.wait(30s));
+  CHECK_THROWS_AS(board.claim(id, "other", 30s), fk::unclaimable_job);
+  CHECK_FALSE(board.claim_next("other", 30s));
+
+  board.extend(c, 1h);
+  board.extend(c, 5s);  // a heartbeat may also shorten it
+  CHECK(c.expires() == start + 54s);
+  fx.clock.advance(6s);
+  REQUIRE(board.wait(0s));
+  CHECK(board.get(id).state() == fk::job_state::unclaimed);
   CHECK_THROWS_AS(board.consume(c), fk::claim_lost);
+  CHECK_THROWS_AS(board.extend(c, 30s), fk::claim_lost);
+  CHECK(board.claim(id, "other", 30s).token() == 2);
 }
 
 BOARD_TEST("abandon consume and trash need the live claim") {
@@ -353,7 +394,7 @@ BOARD_TEST("a huge ttl saturates at the clock's end instead of wrapping into the
   const fk::job_id a = board.post("a", checkout{}, fk::store<"order_id">(1));
   const fk::job_id b = board.post("b", checkout{}, fk::store<"order_id">(2));
   const fk::job_id c = board.post("c", checkout{}, fk::store<"order_id">(3));
-  const fk::job_time now = fk::job_clock::now();
+  const fk::job_time now = fx.clock.now();
 
   const fk::claim ca = board.claim(a, "w", std::chrono::nanoseconds::max());
   CHECK(ca.expires() == fk::job_time::max());
@@ -369,8 +410,7 @@ BOARD_TEST("a huge ttl saturates at the clock's end instead of wrapping into the
   CHECK(next->claim.expires() == fk::job_time::max());
 
   board.extend(cb, 30s);
-  CHECK(cb.expires() > now);
-  CHECK(cb.expires() < fk::job_clock::now() + 31s);
+  CHECK(cb.expires() == now + 30s);
   board.extend(cb, std::chrono::hours::max());
   CHECK(cb.expires() == fk::job_time::max());
   board.extend(cb, std::chrono::nanoseconds::max());
@@ -392,9 +432,12 @@ BOARD_TEST("claim_next skips held claims and takes expired ones in job order") {
   const fk::job_id c = board.post("c", checkout{}, fk::store<"order_id">(3));
   fk::claim ca = board.claim(a, "x", 1h);
   board.claim(c, "x", 1h);
-  board.claim(b, "y", 100ms);  // last: it may expire at any time from here on
+  board.claim(b, "y", 30s);
 
-  REQUIRE(board.wait(30s));  // b's claim expired
+  fx.clock.advance(29s);  // b's claim is live: nothing to take
+  CHECK_FALSE(board.claim_next("z", 1h));
+  fx.clock.advance(2s);  // b's claim expired
+  REQUIRE(board.wait(0s));
   auto n = board.claim_next("z", 1h);
   REQUIRE(n);
   CHECK(n->claim.job() == b);
@@ -404,8 +447,9 @@ BOARD_TEST("claim_next skips held claims and takes expired ones in job order") {
   // An expired claim earlier in job order comes before an unclaimed job posted later.
   const fk::job_id e = board.post("e", checkout{}, fk::store<"order_id">(5));
   const fk::claim ce = board.claim(e, "x", 1h);
-  board.extend(ca, 100ms);
-  REQUIRE(board.wait(30s));  // a's claim expired; e is still held
+  board.extend(ca, 30s);
+  fx.clock.advance(31s);  // a's claim expired; e is still held
+  REQUIRE(board.wait(0s));
   board.abandon(ce);
   n = board.claim_next("z", 1h);
   REQUIRE(n);
@@ -447,4 +491,88 @@ BOARD_TEST("with hundreds of claims held claim_next takes abandoned jobs in job 
   }
   CHECK(board.jobs(fk::only_unclaimed).size() == 98);
   CHECK(board.jobs().size() == 498);
+}
+
+BOARD_TEST("a claim is live again when the clock steps back before its expiry") {
+  TestType fx;
+  auto& board = fx.board;
+  const fk::job_id a = board.post("a", checkout{}, fk::store<"order_id">(1));
+  const fk::job_id high = board.post("high", checkout{}, fk::store<"order_id">(2), fk::job_priority::high);
+  const fk::job_time start = fx.clock.now();
+  fk::claim ca = board.claim(a, "x", 30s);
+
+  fx.clock.advance(31s);
+  auto n = board.claim_next("z", 1h);  // a's claim is seen to have expired, high comes first
+  REQUIRE(n);
+  CHECK(n->claim.job() == high);
+
+  fx.clock.set(start + 10s);  // the wall clock steps back: a's claim is live again
+  CHECK(board.get(a).state() == fk::job_state::claimed);
+  CHECK(board.jobs(fk::only_unclaimed).empty());
+  CHECK_FALSE(board.wait(0s));
+  CHECK_FALSE(board.claim_next("z", 1h));
+  CHECK_THROWS_AS(board.claim(a, "z", 1h), fk::unclaimable_job);
+
+  fx.clock.set(start + 31s);
+  n = board.claim_next("z", 1h);
+  REQUIRE(n);
+  CHECK(n->claim.job() == a);
+  CHECK(n->claim.token() == ca.token() + 1);
+  CHECK_THROWS_AS(board.extend(ca, 30s), fk::claim_lost);
+}
+
+BOARD_TEST("a waiter wakes when an advance of the clock expires a claim") {
+  TestType fx;
+  auto& board = fx.board;
+  const fk::job_id id = board.post("j", checkout{}, fk::store<"order_id">(1));
+  board.claim(id, "w", 30s);
+  std::atomic<int> woke{-1};
+  std::atomic<std::int64_t> took_ms{-1};
+  std::thread waiter{[&] {
+    const auto t0 = std::chrono::steady_clock::now();
+    woke = board.wait(60s) ? 1 : 0;
+    took_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+  }};
+  // Advance once the waiter is asleep, so that the advance is what wakes it.
+  const auto give_up = std::chrono::steady_clock::now() + 60s;
+  while (fx.waiting() == 0 && std::chrono::steady_clock::now() < give_up) std::this_thread::yield();
+  CHECK(fx.waiting() >= 1);
+  fx.clock.advance(31s);
+  waiter.join();
+  CHECK(woke == 1);
+  CHECK(took_ms < 30'000);  // woken by the advance, not at wait()'s 60 s timeout
+  CHECK(board.get(id).state() == fk::job_state::unclaimed);
+}
+
+namespace {
+
+// On the system clock, wait() sleeps until the earliest claim expires: the real-time path that
+// the manual clock skips.
+template <class Board>
+void wakes_at_real_expiry(Board& board) {
+  const fk::job_id id = board.post("j", checkout{}, fk::store<"order_id">(1));
+  const fk::job_time before = fk::job_clock::now();
+  const fk::claim c = board.claim(id, "w", 20ms);
+  CHECK(c.expires() >= before + 20ms);
+  CHECK(c.expires() <= fk::job_clock::now() + 20ms);
+  const auto t0 = std::chrono::steady_clock::now();
+  REQUIRE(board.wait(60s));
+  CHECK(std::chrono::steady_clock::now() - t0 < 30s);  // at the expiry, not at the timeout
+  CHECK(fk::job_clock::now() >= c.expires());
+  CHECK(board.get(id).state() == fk::job_state::unclaimed);
+}
+
+}  // namespace
+
+TEST_CASE("on the system clock wait wakes when a claim expires", "[jobboard]") {
+  SECTION("memory") {
+    fk::memory_jobboard board;
+    wakes_at_real_expiry(board);
+  }
+  SECTION("lmdb") {
+    fk::test::temp_dir dir;
+    fk::lmdb_jobboard board{dir / "board"};
+    wakes_at_real_expiry(board);
+  }
 }

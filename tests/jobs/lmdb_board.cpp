@@ -216,7 +216,8 @@ TEST_CASE("a claim's fencing token can be checked, also inside another transacti
 
 TEST_CASE("every job is claimable or claimed in the index after every kind of change", "[jobboard]") {
   fk::test::temp_dir dir;
-  fk::lmdb_jobboard board{dir / "board"};
+  fk::manual_clock clock;
+  fk::lmdb_jobboard board{dir / "board", {.clock = clock}};
   // Entries of one key space of fk.jobs.index: 'r' claimable, 'x' claimed (by expiry).
   auto count = [&](char space) {
     return board.environment()->read([&](const fk::detail::lmdb_txn& t) {
@@ -235,10 +236,11 @@ TEST_CASE("every job is claimable or claimed in the index after every kind of ch
   std::vector<fk::claim> held;  // ids 0, 2..9
   for (std::size_t i = 0; i < ids.size(); ++i)
     if (i != 1) held.push_back(board.claim(ids[i], "w", 1h));
-  board.claim(ids[1], "w", 50ms);  // last: it may expire at any time from here on
+  board.claim(ids[1], "w", 30s);
   CHECK(count('r') == 0);
   CHECK(count('x') == 10);
-  REQUIRE(board.wait(30s));      // ids[1]'s claim expired (nothing else is claimable)
+  clock.advance(31s);
+  REQUIRE(board.wait(0s));       // ids[1]'s claim expired (nothing else is claimable)
   board.claim(ids[0], "w", 2h);  // renewal
   board.extend(held[0], 3h);
   board.abandon(held[1]);       // ids[2]

@@ -1,7 +1,9 @@
 #pragma once
 // The claim rules every board applies inside its own critical section (a mutex for the memory
 // board, a write transaction for LMDB), so that all boards behave alike: what the conformance
-// suite checks once is decided here once.
+// suite checks once is decided here once. board_front runs them: a board supplies its storage
+// (find, index, write, remove a record) and inherits claim, claim_next, extend, abandon, consume
+// and trash.
 
 #include <flowkit/core/name.hpp>
 #include <flowkit/jobs/job.hpp>
@@ -12,6 +14,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -84,43 +87,22 @@ inline std::string process_identity() {
   return c.id;
 }
 
-// A new record for post(): the board fills in sequence.
+// A new record for post(), created at now: the board fills in sequence.
 template <class Store>
-job_record make_record(std::string_view name, std::string_view flow, const Store& store, post_options opts) {
+job_record make_record(std::string_view name, std::string_view flow, const Store& store, post_options opts,
+                       job_time now) {
   static_assert(is_store_v<Store>,
                 "board.post(name, flow, store) requires store to be an fk::store<...>(...)");
   job_record r;
   r.id = job_id::generate();
   r.priority = opts.priority;
-  r.created = job_clock::now();
+  r.created = now;
   r.name = name;
   r.flow = flow;
   r.flow_detail = opts.flow_detail.empty() ? r.id.str() : std::move(opts.flow_detail);
   r.store_signature = store_signature<Store>();
   serialize_to(r.store_bytes, store);
   return r;
-}
-
-enum class claim_outcome : std::uint8_t { new_claim, renewed };
-
-// claim(): UNCLAIMED (or claim expired) -> CLAIMED with token + 1; a live claim by the same owner
-// (same name, same process) is renewed (same token); a live claim by another owner ->
-// unclaimable_job. `displaced` gets the owner of an expired claim that this one replaces, for a
-// claim_lost notification.
-inline claim_outcome apply_claim(job_record& r, std::string_view owner, std::string_view owner_id,
-                                 job_time now, job_clock::duration ttl, std::string* displaced = nullptr) {
-  if (r.claimed_at(now)) {
-    if (r.owner != owner || r.owner_id != owner_id)
-      throw unclaimable_job(r.id.str(), r.owner, format_time(r.expires), r.owner_id);
-    r.expires = expiry_after(now, ttl);
-    return claim_outcome::renewed;
-  }
-  if (displaced && !r.owner.empty() && (r.owner != owner || r.owner_id != owner_id)) *displaced = r.owner;
-  r.owner = owner;
-  r.owner_id = owner_id;
-  r.expires = expiry_after(now, ttl);
-  ++r.token;
-  return claim_outcome::new_claim;
 }
 
 // Throws unless c is the job's live claim.
@@ -150,6 +132,36 @@ inline job_event event(job_event_kind k, const job_record& r, std::string detail
 inline void note_lost(std::vector<job_event>& events, const claim& c, const not_owner& e) {
   if (dynamic_cast<const claim_lost*>(&e))
     events.push_back(job_event{job_event_kind::claim_lost, c.job(), c.owner(), c.token(), e.what()});
+}
+
+// claim() in a board's write section (see board_front): a job nobody holds, or whose claim
+// expired, becomes owner's with token + 1; a live claim by the same owner (same name, same
+// process) is renewed (same token); a live claim by another owner is unclaimable_job, and nothing
+// is changed. events gets the new claim (not a renewal) and, when it takes over another owner's
+// expired claim, that owner's claim_lost.
+template <class Section>
+void claim_record(Section& w, job_record& r, std::string_view owner, std::string_view owner_id, job_time now,
+                  job_clock::duration ttl, std::vector<job_event>& events) {
+  const bool same_owner = r.owner == owner && r.owner_id == owner_id;
+  const bool live = r.claimed_at(now);
+  if (live && !same_owner) throw unclaimable_job(r.id.str(), r.owner, format_time(r.expires), r.owner_id);
+  w.unindex(r);
+  if (live) {
+    r.expires = expiry_after(now, ttl);
+  } else {
+    if (!r.owner.empty() && !same_owner) {
+      std::string why{"expired; taken by '"};
+      why += owner;
+      why += '\'';
+      events.push_back(job_event{job_event_kind::claim_lost, r.id, r.owner, r.token, std::move(why)});
+    }
+    r.owner = owner;
+    r.owner_id = owner_id;
+    r.expires = expiry_after(now, ttl);
+    ++r.token;
+    events.push_back(event(job_event_kind::claimed, r));
+  }
+  w.save(r);
 }
 
 // Listeners of one board object. Called after the change is committed, outside every lock, so a
@@ -204,8 +216,35 @@ std::string_view flow_name_of(const F& flow) {
     return std::string_view{flow};
 }
 
-// post() for every board: names the flow, serialises the store, hands the record to the board's
-// post_record(). Derived is the board (CRTP), so the typed front costs no virtual call.
+// A job read from what a board's section loaded (see board_front): moved out of a record the
+// section decoded for this call (an optional), copied from one the board keeps in place (a
+// pointer).
+template <class Loaded>
+job snapshot(Loaded&& r, job_time now) {
+  if constexpr (std::is_pointer_v<std::remove_cvref_t<Loaded>>)
+    return job_access::make_job(*r, now);
+  else
+    return job_access::make_job(std::move(*r), now);
+}
+
+// What every board does alike, written once: post() names the flow and serialises the store; the
+// claim rules (claim, claim_next, extend, abandon, consume, trash) run in the board's write
+// section; listeners. Derived is the board (CRTP), so the typed front costs no virtual call. It
+// provides, to this class (a friend):
+//   job_id post_record(job_record)   stores a new record
+//   clock()                          the board_clock it reads the time from
+//   write(f)                         runs f(section&) in its critical section (a mutex, a write
+//                                    transaction), returns what f returns; f may be run again
+//                                    from the start (LMDB's map growth), and resets what it
+//                                    collects on entry
+//   wake_waiters()                   after a change that may make a job claimable (abandon)
+// and the section, which lives only inside write():
+//   load(id)                         the job's record (a pointer or an optional), empty if none
+//   unindex(r), save(r)              before and after a change of r's claim: its index entry
+//                                    goes, r is written and indexed under its new state
+//   remove(r), trash(r, now, why)    the job leaves the board (consumed, or into the trash)
+//   release_expired(now)             the claims that expired by now become claimable (index)
+//   first_claimable(now, events)     the first claimable job in job order, as load() gives it
 template <class Derived>
 class board_front {
  public:
@@ -214,7 +253,8 @@ class board_front {
   template <class F, class Store>
     requires(named<F> || std::convertible_to<const F&, std::string_view>)
   job_id post(std::string_view name, const F& flow, const Store& store, post_options opts = {}) {
-    return self().post_record(make_record(name, flow_name_of(flow), store, std::move(opts)));
+    return self().post_record(
+        make_record(name, flow_name_of(flow), store, std::move(opts), self().clock().now()));
   }
   template <class F, class Store>
     requires(named<F> || std::convertible_to<const F&, std::string_view>)
@@ -228,8 +268,124 @@ class board_front {
     return j.template store<S>();
   }
 
+  // Claims the job for owner (this process's owner of that name) for ttl: any positive duration;
+  // one too large for the clock saturates (see check_ttl).
+  template <class Rep, class Period>
+  flowkit::claim claim(const job_id& id, std::string_view owner, std::chrono::duration<Rep, Period> ttl_in) {
+    check_owner_name(owner);
+    const job_clock::duration ttl = check_ttl(ttl_in);
+    const std::string me = process_identity();
+    std::vector<job_event> events;
+    flowkit::claim c = self().write([&](auto& w) {
+      events.clear();
+      auto r = w.load(id);
+      if (!r) throw job_not_found(id.str());
+      claim_record(w, *r, owner, me, self().clock().now(), ttl, events);
+      return job_access::make_claim(*r);
+    });
+    listeners_.fire(events);
+    return c;
+  }
+
+  // Claims the first claimable job in listing order, in one critical section; nullopt if none.
+  // Its cost does not grow with the claims held: the claims that expired since the last call
+  // become claimable (each once), then the first claimable job is taken.
+  template <class Rep, class Period>
+  std::optional<claimed_job> claim_next(std::string_view owner, std::chrono::duration<Rep, Period> ttl_in) {
+    check_owner_name(owner);
+    const job_clock::duration ttl = check_ttl(ttl_in);
+    const std::string me = process_identity();
+    std::vector<job_event> events;
+    auto out = self().write([&](auto& w) -> std::optional<claimed_job> {
+      events.clear();
+      const job_time now = self().clock().now();
+      w.release_expired(now);
+      auto r = w.first_claimable(now, events);
+      if (!r) return std::nullopt;
+      claim_record(w, *r, owner, me, now, ttl, events);
+      flowkit::claim c = job_access::make_claim(*r);
+      return claimed_job{std::move(c), snapshot(std::move(r), now)};
+    });
+    listeners_.fire(events);
+    return out;
+  }
+
+  // Heartbeat: the claim's expiry becomes now + ttl (and c is updated).
+  template <class Rep, class Period>
+  void extend(flowkit::claim& c, std::chrono::duration<Rep, Period> ttl_in) {
+    const job_clock::duration ttl = check_ttl(ttl_in);
+    const job_time expires = owned(c, [&](auto& w, job_record& r, job_time now, std::vector<job_event>&) {
+      w.unindex(r);
+      r.expires = expiry_after(now, ttl);
+      w.save(r);
+      return r.expires;
+    });
+    // Set only after the commit: an exception above leaves c as it was.
+    job_access::set_expiry(c, expires);
+  }
+
+  void abandon(const flowkit::claim& c) {
+    owned(c, [&](auto& w, job_record& r, job_time, std::vector<job_event>& events) {
+      events.push_back(event(job_event_kind::abandoned, r));
+      w.unindex(r);
+      r.owner.clear();
+      r.owner_id.clear();
+      r.expires = {};
+      w.save(r);
+      return job_time{};
+    });
+    self().wake_waiters();  // claimable again
+  }
+
+  void consume(const flowkit::claim& c) {
+    owned(c, [&](auto& w, job_record& r, job_time, std::vector<job_event>& events) {
+      events.push_back(event(job_event_kind::consumed, r));
+      w.remove(r);
+      return job_time{};
+    });
+  }
+
+  void trash(const flowkit::claim& c, std::string_view reason) {
+    owned(c, [&](auto& w, job_record& r, job_time now, std::vector<job_event>& events) {
+      events.push_back(event(job_event_kind::trashed, r, std::string{reason}));
+      w.trash(r, now, reason);
+      return job_time{};
+    });
+  }
+
+  listener_id listen(job_listener fn) { return listeners_.add(std::move(fn)); }
+  void unlisten(listener_id id) { listeners_.remove(id); }
+
+ protected:
+  listener_set listeners_;
+
  private:
   Derived& self() noexcept { return static_cast<Derived&>(*this); }
+
+  // Runs act(section, record, now, events) in the board's write section if c is the job's live
+  // claim, and returns what it returns; otherwise throws (claim_lost / not_owner), after telling
+  // this board's listeners of the lost claim.
+  template <class Act>
+  job_time owned(const flowkit::claim& c, Act&& act) {
+    std::vector<job_event> events;
+    job_time result{};
+    try {
+      result = self().write([&](auto& w) {
+        events.clear();
+        auto r = w.load(c.job());
+        if (!r) throw_gone(c);
+        const job_time now = self().clock().now();
+        check_claim(*r, c, now);
+        return act(w, *r, now, events);
+      });
+    } catch (const not_owner& e) {
+      note_lost(events, c, e);
+      listeners_.fire(events);
+      throw;
+    }
+    listeners_.fire(events);
+    return result;
+  }
 };
 
 }  // namespace flowkit::detail

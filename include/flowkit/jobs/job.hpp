@@ -1,11 +1,8 @@
 #pragma once
-// The job model: ids, priorities, states, a job as read from a board, and a claim.
-//
-// Times are std::chrono::system_clock: a claim's expiry must mean the same instant to every
-// process that reads the board, which a steady clock (per boot, per process on some systems) does
-// not promise. Boards are shared by processes on one machine, so there is one clock and no skew;
-// a wall-clock step shortens or lengthens live claims, and fencing tokens keep that safe.
+// The job model: ids, priorities, states, a job as read from a board, and a claim. Times are
+// job_clock (std::chrono::system_clock) instants: see clock.hpp.
 
+#include <flowkit/jobs/clock.hpp>
 #include <flowkit/jobs/errors.hpp>
 #include <flowkit/persistence/serialization.hpp>
 
@@ -26,9 +23,6 @@
 #include <sys/random.h>
 
 namespace flowkit {
-
-using job_clock = std::chrono::system_clock;
-using job_time = job_clock::time_point;
 
 // A job's id: a random (version 4) UUID, so ids from different boards and processes never meet.
 class job_id {

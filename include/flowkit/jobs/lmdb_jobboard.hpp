@@ -2,11 +2,11 @@
 // fk::lmdb_jobboard: the embedded jobboard. Processes on one machine share one board file.
 //
 // Mutual exclusion is LMDB's: every change (post, claim, extend, abandon, consume, trash) is one
-// write transaction that reads the job, applies detail::apply_claim / check_claim and writes it
-// back, and LMDB runs one write transaction at a time across all processes. A crashed writer's
-// transaction never commits (LMDB's robust writer mutex lets the next writer in). Claims are
-// records with an owner, an expiry and a fencing token, never locks: a process killed while
-// holding claims loses them when they expire.
+// write transaction that reads the job, applies the claim rules (detail::board_front, shared with
+// the memory board) and writes it back, and LMDB runs one write transaction at a time across all
+// processes. A crashed writer's transaction never commits (LMDB's robust writer mutex lets the
+// next writer in). Claims are records with an owner, an expiry and a fencing token, never locks: a
+// process killed while holding claims loses them when they expire.
 //
 // Layout (named databases, so the board can share its file with the checkpoint store):
 //   fk.file          "magic" = "flowkit", "format" = u32 (1): the file is flowkit's. An LMDB
@@ -62,6 +62,11 @@ struct lmdb_jobboard_options {
   // environment throws board_not_found instead of becoming a new board (a mistyped path then
   // fails at once instead of leaving a worker waiting on an empty board).
   bool must_exist = false;
+  // What claims, expiry and wait() read the time from: the system clock, or a manual_clock for
+  // tests (`.clock = clock`), which must then outlive the board. A manual clock is this process's
+  // alone: its advances wake this process's waiters; other processes judge expiry by their own
+  // clocks (docs/jobboard.md, "The board's clock").
+  board_clock clock{};
 };
 
 namespace detail {
@@ -79,13 +84,15 @@ using board_refusals = lmdb_refusals<not_a_board, corrupt_board, board_not_found
 class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
  public:
   explicit lmdb_jobboard(const std::filesystem::path& path, lmdb_jobboard_options opts = {})
-      : path_(path.string()), must_exist_(opts.must_exist) {
+      : path_(path.string()), must_exist_(opts.must_exist), clock_(opts.clock) {
     env_ = detail::open_lmdb_store(path, opts, detail::board_refusals{path_});
     open_databases();
     (void)env_->notifier();  // a board: now its notify file may be created
+    watch_.start(clock_, this, [](void* board) { static_cast<lmdb_jobboard*>(board)->wake_waiters(); });
   }
 
   const std::string& path() const noexcept { return path_; }
+  const board_clock& clock() const noexcept { return clock_; }
 
   job_id post_record(detail::job_record r) {
     std::vector<job_event> events;
@@ -111,7 +118,7 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
     std::vector<job_event> problems;
     std::vector<job> out = env_->read([&](const detail::lmdb_txn& t) {
       std::vector<job> js;
-      const job_time now = job_clock::now();
+      const job_time now = clock_.now();
       // Every job is claimable ('r', in job order) or claimed ('x', by expiry): both key spaces,
       // sorted by the order key that ends every index key.
       std::vector<std::pair<std::string_view, std::string_view>> order;  // order key, job id
@@ -170,132 +177,13 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
     return env_->read([&](const detail::lmdb_txn& t) -> std::optional<job> {
       const auto bytes = t.get(dbs_.jobs, detail::id_key(id));
       if (!bytes) return std::nullopt;
-      return detail::job_access::make_job(detail::decode_record(id, *bytes), job_clock::now());
+      return detail::job_access::make_job(detail::decode_record(id, *bytes), clock_.now());
     });
   }
 
   job get(const job_id& id) const {
     if (auto j = find(id)) return std::move(*j);
     throw job_not_found(id.str());
-  }
-
-  // Claims the job for owner (this process's owner of that name) for ttl: any positive duration;
-  // one too large for the clock saturates (see detail::check_ttl).
-  template <class Rep, class Period>
-  flowkit::claim claim(const job_id& id, std::string_view owner, std::chrono::duration<Rep, Period> ttl_in) {
-    detail::check_owner_name(owner);
-    const job_clock::duration ttl = detail::check_ttl(ttl_in);
-    const std::string me = detail::process_identity();
-    std::vector<job_event> events;
-    flowkit::claim c = env_->write([&](detail::lmdb_txn& t) {
-      events.clear();
-      const auto bytes = t.get(dbs_.jobs, detail::id_key(id));
-      if (!bytes) throw job_not_found(id.str());
-      detail::job_record r = detail::decode_record(id, *bytes);
-      claim_into(t, r, owner, me, ttl, job_clock::now(), events);
-      return detail::job_access::make_claim(r);
-    });
-    listeners_.fire(events);
-    return c;
-  }
-
-  // Claims the first claimable job in listing order, in one transaction; nullopt if none.
-  // Corrupt records are skipped (and reported). Its cost does not grow with the claims held: the
-  // claims that expired since the last call are moved to the claimable ones (each once), then the
-  // first claimable job is taken.
-  template <class Rep, class Period>
-  std::optional<claimed_job> claim_next(std::string_view owner, std::chrono::duration<Rep, Period> ttl_in) {
-    detail::check_owner_name(owner);
-    const job_clock::duration ttl = detail::check_ttl(ttl_in);
-    const std::string me = detail::process_identity();
-    std::vector<job_event> events;
-    auto out = env_->write([&](detail::lmdb_txn& t) -> std::optional<claimed_job> {
-      events.clear();
-      const job_time now = job_clock::now();
-      release_expired(t, now);
-      std::optional<detail::job_record> pick;
-      std::vector<detail::job_record> stale;  // in 'r', yet claimed: put back in 'x'
-      {
-        detail::lmdb_cursor cur{t, dbs_.index};
-        for (auto kv = cur.seek(ready_prefix); kv && kv->first.starts_with(ready_prefix) && !pick;
-             kv = cur.next()) {
-          const auto id = detail::id_from_key(kv->second);
-          if (!id) continue;
-          try {
-            const auto bytes = t.get(dbs_.jobs, detail::id_key(*id));
-            if (!bytes)
-              throw corrupt_job(id->str(), "listed as claimable in the index, missing from the jobs");
-            detail::job_record r = detail::decode_record(*id, *bytes);
-            if (r.claimed_at(now))
-              stale.push_back(std::move(r));  // the wall clock stepped back past its expiry
-            else
-              pick = std::move(r);
-          } catch (const corrupt_job& e) {
-            events.push_back(job_event{job_event_kind::corrupt, *id, {}, 0, e.what()});
-          }
-        }
-      }
-      for (const detail::job_record& r : stale) {
-        unindex(t, r);
-        index(t, r);
-      }
-      if (!pick) return std::nullopt;
-      detail::job_record& r = *pick;
-      claim_into(t, r, owner, me, ttl, now, events);
-      flowkit::claim c = detail::job_access::make_claim(r);
-      return claimed_job{std::move(c), detail::job_access::make_job(std::move(r), now)};
-    });
-    listeners_.fire(events);
-    return out;
-  }
-
-  // Heartbeat: the claim's expiry becomes now + ttl (and c is updated).
-  template <class Rep, class Period>
-  void extend(flowkit::claim& c, std::chrono::duration<Rep, Period> ttl_in) {
-    const job_clock::duration ttl = detail::check_ttl(ttl_in);
-    const job_time expires =
-        owned(c, [&](detail::lmdb_txn& t, detail::job_record& r, job_time now, std::vector<job_event>&) {
-          unindex(t, r);
-          r.expires = detail::expiry_after(now, ttl);
-          put_record(t, r);
-          index(t, r);
-          return r.expires;
-        });
-    // Set only after the commit: an exception above leaves c as it was.
-    detail::job_access::set_expiry(c, expires);
-  }
-
-  void abandon(const flowkit::claim& c) {
-    owned(c, [&](detail::lmdb_txn& t, detail::job_record& r, job_time, std::vector<job_event>& events) {
-      events.push_back(detail::event(job_event_kind::abandoned, r));
-      unindex(t, r);
-      r.owner.clear();
-      r.owner_id.clear();
-      r.expires = {};
-      put_record(t, r);
-      index(t, r);
-      return job_time{};
-    });
-    env_->notifier().notify();  // claimable again: wake waiters
-  }
-
-  void consume(const flowkit::claim& c) {
-    owned(c, [&](detail::lmdb_txn& t, detail::job_record& r, job_time, std::vector<job_event>& events) {
-      events.push_back(detail::event(job_event_kind::consumed, r));
-      remove(t, r);
-      return job_time{};
-    });
-  }
-
-  void trash(const flowkit::claim& c, std::string_view reason) {
-    owned(c, [&](detail::lmdb_txn& t, detail::job_record& r, job_time now, std::vector<job_event>& events) {
-      events.push_back(detail::event(job_event_kind::trashed, r, std::string{reason}));
-      std::string entry;
-      detail::encode_trash_entry(r, now, reason, buffer(), entry);
-      t.put(dbs_.trash, detail::id_key(r.id), entry);
-      remove(t, r);
-      return job_time{};
-    });
   }
 
   // The trash, oldest first.
@@ -322,14 +210,15 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
   // True as soon as a claimable job exists, false at the timeout or when stop is requested.
   // Wakes when any process posts or abandons (shared futex, see detail/lmdb_notify.hpp) and when
   // the earliest live claim expires; it never polls. Each look reads the front of the two claim
-  // indexes, not every job.
+  // indexes, not every job. The timeout is real (steady) time, whatever the board's clock; with a
+  // manual clock a claim expires when an advance says so, and the advance wakes this wait.
   bool wait(std::chrono::nanoseconds timeout, std::stop_token stop = {}) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     detail::shared_notifier& n = env_->notifier();
     std::stop_callback on_stop{stop, [&n] { n.notify(); }};
     for (;;) {
       const std::uint32_t seen = n.sequence();
-      const job_time now = job_clock::now();
+      const job_time now = clock_.now();
       std::optional<job_time> next_expiry;
       const bool ready = env_->read([&](const detail::lmdb_txn& t) {
         detail::lmdb_cursor cur{t, dbs_.index};
@@ -350,17 +239,11 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
       const auto left = deadline - std::chrono::steady_clock::now();
       if (left <= left.zero()) return false;
       std::chrono::nanoseconds sleep = left;
-      if (next_expiry) {
-        const auto to_expiry =
-            std::chrono::duration_cast<std::chrono::nanoseconds>(*next_expiry - job_clock::now());
-        if (to_expiry < left) sleep = to_expiry + std::chrono::milliseconds{1};
-      }
+      if (const auto to_expiry = next_expiry ? clock_.real_time_until(*next_expiry) : std::nullopt)
+        if (*to_expiry < left) sleep = *to_expiry + std::chrono::milliseconds{1};
       n.wait(seen, std::max(sleep, std::chrono::nanoseconds{1}));
     }
   }
-
-  listener_id listen(job_listener fn) { return listeners_.add(std::move(fn)); }
-  void unlisten(listener_id id) { listeners_.remove(id); }
 
   // Throws claim_lost / not_owner unless c is the job's live claim (as of now).
   void verify(const flowkit::claim& c) const {
@@ -371,7 +254,7 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
   void verify(const flowkit::claim& c, const detail::lmdb_txn& t) const {
     const auto bytes = t.get(dbs_.jobs, detail::id_key(c.job()));
     if (!bytes) detail::throw_gone(c);
-    detail::check_claim(detail::decode_record(c.job(), *bytes), c, job_clock::now());
+    detail::check_claim(detail::decode_record(c.job(), *bytes), c, clock_.now());
   }
 
   // Forces commits to disk (the point of durability::process_crash_safe's group commit).
@@ -382,6 +265,79 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
   const std::shared_ptr<detail::lmdb_env>& environment() const noexcept { return env_; }
 
  private:
+  friend class detail::board_front<lmdb_jobboard>;
+
+  // The write section detail::board_front runs the claim rules in: one write transaction. A
+  // record is decoded for the call (load), then written back (save) or removed.
+  struct section {
+    lmdb_jobboard& b;
+    detail::lmdb_txn& t;
+
+    std::optional<detail::job_record> load(const job_id& id) {
+      const auto bytes = t.get(b.dbs_.jobs, detail::id_key(id));
+      if (!bytes) return std::nullopt;
+      return detail::decode_record(id, *bytes);
+    }
+    void unindex(const detail::job_record& r) { b.unindex(t, r); }
+    void save(const detail::job_record& r) {
+      b.put_record(t, r);
+      b.index(t, r);
+    }
+    void remove(const detail::job_record& r) { b.remove(t, r); }
+    void trash(const detail::job_record& r, job_time now, std::string_view reason) {
+      std::string entry;
+      detail::encode_trash_entry(r, now, reason, buffer(), entry);
+      t.put(b.dbs_.trash, detail::id_key(r.id), entry);
+      b.remove(t, r);
+    }
+    void release_expired(job_time now) { b.release_expired(t, now); }
+    // The first job of 'r' that is not claimed at now. Corrupt records are skipped (and reported
+    // in events); a claim found live in 'r' (the clock stepped back past its expiry) goes
+    // back to 'x'.
+    std::optional<detail::job_record> first_claimable(job_time now, std::vector<job_event>& events) {
+      std::optional<detail::job_record> pick;
+      std::vector<detail::job_record> stale;  // in 'r', yet claimed: put back in 'x'
+      {
+        detail::lmdb_cursor cur{t, b.dbs_.index};
+        for (auto kv = cur.seek(ready_prefix); kv && kv->first.starts_with(ready_prefix) && !pick;
+             kv = cur.next()) {
+          const auto id = detail::id_from_key(kv->second);
+          if (!id) continue;
+          try {
+            const auto bytes = t.get(b.dbs_.jobs, detail::id_key(*id));
+            if (!bytes)
+              throw corrupt_job(id->str(), "listed as claimable in the index, missing from the jobs");
+            detail::job_record r = detail::decode_record(*id, *bytes);
+            if (r.claimed_at(now))
+              stale.push_back(std::move(r));  // the clock stepped back past its expiry
+            else
+              pick = std::move(r);
+          } catch (const corrupt_job& e) {
+            events.push_back(job_event{job_event_kind::corrupt, *id, {}, 0, e.what()});
+          }
+        }
+      }
+      for (const detail::job_record& r : stale) {
+        b.unindex(t, r);
+        b.index(t, r);
+      }
+      return pick;
+    }
+  };
+
+  template <class F>
+  auto write(F&& f) {
+    return env_->write([&](detail::lmdb_txn& t) {
+      section w{*this, t};
+      return f(w);
+    });
+  }
+
+  // After abandon, or when the manual clock moves: every waiter on the board's file, in every
+  // process, looks again (the futex is shared; waiters in other processes, which do not read this
+  // process's manual clock, find nothing new and sleep on).
+  void wake_waiters() { env_->notifier().notify(); }
+
   struct databases {
     MDB_dbi jobs{}, index{}, trash{}, meta{};
   };
@@ -454,47 +410,6 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
     }
   }
 
-  void claim_into(detail::lmdb_txn& t, detail::job_record& r, std::string_view owner,
-                  std::string_view owner_id, job_clock::duration ttl, job_time now,
-                  std::vector<job_event>& events) {
-    std::string displaced;
-    const std::uint64_t old_token = r.token;
-    unindex(t, r);
-    if (detail::apply_claim(r, owner, owner_id, now, ttl, &displaced) == detail::claim_outcome::new_claim) {
-      if (!displaced.empty())
-        events.push_back(job_event{job_event_kind::claim_lost, r.id, displaced, old_token,
-                                   "expired; taken by '" + r.owner + "'"});
-      events.push_back(detail::event(job_event_kind::claimed, r));
-    }
-    put_record(t, r);
-    index(t, r);
-  }
-
-  // Runs fn(txn, record, now, events) in a write transaction if c is the job's live claim;
-  // otherwise throws (and notifies this board's listeners of the lost claim).
-  template <class Fn>
-  job_time owned(const flowkit::claim& c, Fn&& fn) {
-    std::vector<job_event> events;
-    job_time result{};
-    try {
-      result = env_->write([&](detail::lmdb_txn& t) {
-        events.clear();
-        const auto bytes = t.get(dbs_.jobs, detail::id_key(c.job()));
-        if (!bytes) detail::throw_gone(c);
-        detail::job_record r = detail::decode_record(c.job(), *bytes);
-        const job_time now = job_clock::now();
-        detail::check_claim(r, c, now);
-        return fn(t, r, now, events);
-      });
-    } catch (const not_owner& e) {
-      detail::note_lost(events, c, e);
-      listeners_.fire(events);
-      throw;
-    }
-    listeners_.fire(events);
-    return result;
-  }
-
   // Opens the board's databases, creating them on a new board, and checks the markers, in one
   // write transaction that writes nothing unless the board is new (and aborts on a refusal, so a
   // refused environment is left as it was):
@@ -546,7 +461,8 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
   bool must_exist_ = false;
   std::shared_ptr<detail::lmdb_env> env_;
   databases dbs_;
-  detail::listener_set listeners_;
+  board_clock clock_;
+  detail::clock_watch watch_;  // last: gone before what a wake touches
 };
 
 static_assert(jobboard<lmdb_jobboard>);

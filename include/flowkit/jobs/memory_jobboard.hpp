@@ -1,7 +1,7 @@
 #pragma once
 // fk::memory_jobboard: the jobboard in one process's memory, for tests and single-process use.
-// Same rules as the LMDB board (they share detail::apply_claim / check_claim); threads of one
-// process may share it.
+// Same rules as the LMDB board (detail::board_front runs them on both); threads of one process
+// may share it.
 
 #include <flowkit/jobs/board_rules.hpp>
 #include <flowkit/jobs/job.hpp>
@@ -21,11 +21,22 @@
 
 namespace flowkit {
 
+struct memory_jobboard_options {
+  // What claims, expiry and wait() read the time from: the system clock, or a manual_clock for
+  // tests (`.clock = clock`), which must then outlive the board.
+  board_clock clock{};
+};
+
 class memory_jobboard : public detail::board_front<memory_jobboard> {
  public:
-  memory_jobboard() = default;
+  memory_jobboard() : memory_jobboard(memory_jobboard_options{}) {}
+  explicit memory_jobboard(memory_jobboard_options opts) : clock_(opts.clock) {
+    watch_.start(clock_, this, [](void* board) { static_cast<memory_jobboard*>(board)->wake_waiters(); });
+  }
   memory_jobboard(const memory_jobboard&) = delete;
   memory_jobboard& operator=(const memory_jobboard&) = delete;
+
+  const board_clock& clock() const noexcept { return clock_; }
 
   job_id post_record(detail::job_record r) {
     std::vector<job_event> events;
@@ -44,7 +55,7 @@ class memory_jobboard : public detail::board_front<memory_jobboard> {
 
   std::vector<job> jobs(job_filter filter = all_jobs) const {
     std::lock_guard lk{mu_};
-    const job_time now = job_clock::now();
+    const job_time now = clock_.now();
     std::vector<job> out;
     out.reserve(order_.size());
     for (const auto& [key, id] : order_) {
@@ -59,98 +70,12 @@ class memory_jobboard : public detail::board_front<memory_jobboard> {
     std::lock_guard lk{mu_};
     auto it = jobs_.find(id);
     if (it == jobs_.end()) return std::nullopt;
-    return detail::job_access::make_job(it->second, job_clock::now());
+    return detail::job_access::make_job(it->second, clock_.now());
   }
 
   job get(const job_id& id) const {
     if (auto j = find(id)) return std::move(*j);
     throw job_not_found(id.str());
-  }
-
-  template <class Rep, class Period>
-  flowkit::claim claim(const job_id& id, std::string_view owner, std::chrono::duration<Rep, Period> ttl_in) {
-    detail::check_owner_name(owner);
-    const job_clock::duration ttl = detail::check_ttl(ttl_in);
-    std::vector<job_event> events;
-    flowkit::claim c;
-    {
-      std::lock_guard lk{mu_};
-      auto it = jobs_.find(id);
-      if (it == jobs_.end()) throw job_not_found(id.str());
-      claim_locked(it->second, owner, ttl, events);
-      c = detail::job_access::make_claim(it->second);
-    }
-    listeners_.fire(events);
-    return c;
-  }
-
-  template <class Rep, class Period>
-  std::optional<claimed_job> claim_next(std::string_view owner, std::chrono::duration<Rep, Period> ttl_in) {
-    detail::check_owner_name(owner);
-    const job_clock::duration ttl = detail::check_ttl(ttl_in);
-    std::vector<job_event> events;
-    std::optional<claimed_job> out;
-    {
-      std::lock_guard lk{mu_};
-      const job_time now = job_clock::now();
-      // As on the LMDB board: claims that expired move to ready_, then ready_'s first job is
-      // the first claimable one; the cost does not grow with the claims held.
-      while (!expiring_.empty() && expiring_.begin()->first.first <= now) {
-        ready_.emplace(expiring_.begin()->first.second, expiring_.begin()->second);
-        expiring_.erase(expiring_.begin());
-      }
-      while (!ready_.empty()) {
-        detail::job_record& r = jobs_.at(ready_.begin()->second);
-        if (r.claimed_at(now)) {  // the wall clock stepped back past its expiry: claimed again
-          unindex_locked(r);
-          index_locked(r);
-          continue;
-        }
-        claim_locked(r, owner, ttl, events);
-        out = claimed_job{detail::job_access::make_claim(r), detail::job_access::make_job(r, now)};
-        break;
-      }
-    }
-    listeners_.fire(events);
-    return out;
-  }
-
-  template <class Rep, class Period>
-  void extend(flowkit::claim& c, std::chrono::duration<Rep, Period> ttl_in) {
-    const job_clock::duration ttl = detail::check_ttl(ttl_in);
-    owned(c, [&](detail::job_record& r, job_time now, std::vector<job_event>&) {
-      unindex_locked(r);
-      r.expires = detail::expiry_after(now, ttl);
-      index_locked(r);
-      detail::job_access::set_expiry(c, r.expires);
-    });
-  }
-
-  void abandon(const flowkit::claim& c) {
-    owned(c, [&](detail::job_record& r, job_time, std::vector<job_event>& events) {
-      events.push_back(detail::event(job_event_kind::abandoned, r));
-      unindex_locked(r);
-      r.owner.clear();
-      r.owner_id.clear();
-      r.expires = {};
-      index_locked(r);
-    });
-    cv_.notify_all();
-  }
-
-  void consume(const flowkit::claim& c) {
-    owned(c, [&](detail::job_record& r, job_time, std::vector<job_event>& events) {
-      events.push_back(detail::event(job_event_kind::consumed, r));
-      erase_locked(r);
-    });
-  }
-
-  void trash(const flowkit::claim& c, std::string_view reason) {
-    owned(c, [&](detail::job_record& r, job_time now, std::vector<job_event>& events) {
-      events.push_back(detail::event(job_event_kind::trashed, r, std::string{reason}));
-      trash_.push_back(trashed_job{detail::job_access::make_complete(r), std::string{reason}, r.owner, now});
-      erase_locked(r);
-    });
   }
 
   std::vector<trashed_job> trashed() const {
@@ -159,58 +84,96 @@ class memory_jobboard : public detail::board_front<memory_jobboard> {
   }
 
   // True as soon as a claimable job exists (also when a claim expires), false at the timeout or
-  // when stop is requested.
+  // when stop is requested. The timeout is real (steady) time, whatever the board's clock; with a
+  // manual clock a claim expires when an advance says so, and the advance wakes this wait.
   bool wait(std::chrono::nanoseconds timeout, std::stop_token stop = {}) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     std::unique_lock lk{mu_};
     for (;;) {
-      const job_time now = job_clock::now();
+      const job_time now = clock_.now();
       std::optional<job_time> next_expiry;
       for (const auto& [id, r] : jobs_) {
         if (!r.claimed_at(now)) return true;
         if (!next_expiry || r.expires < *next_expiry) next_expiry = r.expires;
       }
       auto until = deadline;
-      if (next_expiry) {
+      if (const auto to_expiry = next_expiry ? clock_.real_time_until(*next_expiry) : std::nullopt) {
         // Compared as durations before adding: a saturated expiry (job_time::max()) must not wrap.
         const auto steady_now = std::chrono::steady_clock::now();
-        const auto to_expiry = std::chrono::ceil<std::chrono::steady_clock::duration>(*next_expiry - now);
-        if (to_expiry < deadline - steady_now) until = steady_now + to_expiry;
+        if (*to_expiry < deadline - steady_now) until = steady_now + *to_expiry;
       }
       const auto seen = sequence_ + changes_;
+      ++sleepers_;
       cv_.wait_until(lk, stop, until, [&] { return sequence_ + changes_ != seen; });
+      --sleepers_;
       if (stop.stop_requested()) return false;
       if (std::chrono::steady_clock::now() >= deadline) {
-        const job_time later = job_clock::now();
+        const job_time later = clock_.now();
         return std::any_of(jobs_.begin(), jobs_.end(),
                            [&](const auto& kv) { return !kv.second.claimed_at(later); });
       }
     }
   }
 
-  listener_id listen(job_listener fn) { return listeners_.add(std::move(fn)); }
-  void unlisten(listener_id id) { listeners_.remove(id); }
+  // Threads asleep in wait() (for tests and tools, as the LMDB board's notifier().waiting()).
+  std::size_t waiting() const {
+    std::lock_guard lk{mu_};
+    return sleepers_;
+  }
 
  private:
-  void claim_locked(detail::job_record& r, std::string_view owner, job_clock::duration ttl,
-                    std::vector<job_event>& events) {
-    std::string displaced;
-    const auto old_token = r.token;
-    unindex_locked(r);
-    detail::claim_outcome outcome{};
-    try {
-      outcome = detail::apply_claim(r, owner, detail::process_identity(), job_clock::now(), ttl, &displaced);
-    } catch (...) {
-      index_locked(r);  // refused: r is unchanged, and goes back where it was
-      throw;
+  friend class detail::board_front<memory_jobboard>;
+
+  // The write section detail::board_front runs the claim rules in, under mu_. Records are changed
+  // in place: save() only indexes.
+  struct section {
+    memory_jobboard& b;
+
+    detail::job_record* load(const job_id& id) {
+      auto it = b.jobs_.find(id);
+      return it == b.jobs_.end() ? nullptr : &it->second;
     }
-    index_locked(r);
-    if (outcome == detail::claim_outcome::new_claim) {
-      if (!displaced.empty())
-        events.push_back(job_event{job_event_kind::claim_lost, r.id, displaced, old_token,
-                                   "expired; taken by '" + r.owner + "'"});
-      events.push_back(detail::event(job_event_kind::claimed, r));
+    void unindex(const detail::job_record& r) { b.unindex_locked(r); }
+    void save(const detail::job_record& r) { b.index_locked(r); }
+    void remove(const detail::job_record& r) { b.erase_locked(r); }
+    void trash(const detail::job_record& r, job_time now, std::string_view reason) {
+      b.trash_.push_back(
+          trashed_job{detail::job_access::make_complete(r), std::string{reason}, r.owner, now});
+      b.erase_locked(r);
     }
+    // As on the LMDB board: claims that expired move to ready_, then ready_'s first job is the
+    // first claimable one; the cost does not grow with the claims held.
+    void release_expired(job_time now) {
+      while (!b.expiring_.empty() && b.expiring_.begin()->first.first <= now) {
+        b.ready_.emplace(b.expiring_.begin()->first.second, b.expiring_.begin()->second);
+        b.expiring_.erase(b.expiring_.begin());
+      }
+    }
+    detail::job_record* first_claimable(job_time now, std::vector<job_event>&) {
+      while (!b.ready_.empty()) {
+        detail::job_record& r = b.jobs_.at(b.ready_.begin()->second);
+        if (!r.claimed_at(now)) return &r;
+        b.unindex_locked(r);  // the clock stepped back past its expiry: claimed again
+        b.index_locked(r);
+      }
+      return nullptr;
+    }
+  };
+
+  template <class F>
+  auto write(F&& f) {
+    std::lock_guard lk{mu_};
+    section w{*this};
+    return f(w);
+  }
+
+  // After abandon, or when the manual clock moves: wait() looks again.
+  void wake_waiters() {
+    {
+      std::lock_guard lk{mu_};
+      ++changes_;
+    }
+    cv_.notify_all();
   }
 
   // Claimable jobs in ready_ (job order), claimed ones in expiring_ (expiry, then job order), as
@@ -233,26 +196,6 @@ class memory_jobboard : public detail::board_front<memory_jobboard> {
     jobs_.erase(id);
   }
 
-  // Runs fn on the job if c is its live claim; otherwise throws (and notifies a lost claim).
-  template <class Fn>
-  void owned(const flowkit::claim& c, Fn&& fn) {
-    std::vector<job_event> events;
-    try {
-      std::lock_guard lk{mu_};
-      auto it = jobs_.find(c.job());
-      if (it == jobs_.end()) detail::throw_gone(c);
-      const job_time now = job_clock::now();
-      detail::check_claim(it->second, c, now);
-      fn(it->second, now, events);
-      ++changes_;
-    } catch (const not_owner& e) {
-      detail::note_lost(events, c, e);
-      listeners_.fire(events);
-      throw;
-    }
-    listeners_.fire(events);
-  }
-
   mutable std::mutex mu_;
   std::condition_variable_any cv_;
   std::map<job_id, detail::job_record> jobs_;
@@ -262,7 +205,9 @@ class memory_jobboard : public detail::board_front<memory_jobboard> {
   std::vector<trashed_job> trash_;
   std::uint64_t sequence_ = 0;
   std::uint64_t changes_ = 0;
-  detail::listener_set listeners_;
+  std::size_t sleepers_ = 0;
+  board_clock clock_;
+  detail::clock_watch watch_;  // last: gone before what a wake touches
 };
 
 static_assert(jobboard<memory_jobboard>);

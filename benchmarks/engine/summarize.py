@@ -49,7 +49,7 @@ def main():
                 continue
             cv = r["cv"]["real_time"] * 100 if "cv" in r else float("nan")
             print(f"| {name} | {per_task(r):.2f} | {cv:.1f}% | {cpu_per_task(r):.2f} "
-                  f"| {r['median']['allocs_per_run']:.3g} |")
+                  f"| {r['median'].get('allocs_per_run', float('nan')):.3g} |")
         print()
         med = {n: per_task(r) for n, r in rows.items() if "median" in r}
         cpu = {n: cpu_per_task(r) for n, r in rows.items() if "median" in r}
@@ -74,9 +74,9 @@ def main():
                     r = rows.get(f"checkpoint/{where}/{sink}/{n}/manual_time")
                     if not r or "median" not in r:
                         continue
-                    mean = per_task(r) - per_task(base)
-                    med = (r["median"]["median_us"] - base["median"]["median_us"]) * 1e3 / n
-                    print(f"| {where} {sink}/{n} minus in_memory | {mean:+.0f} (median run: {med:+.0f}) | |")
+                    d_mean = per_task(r) - per_task(base)
+                    d_median = (r["median"]["median_us"] - base["median"]["median_us"]) * 1e3 / n
+                    print(f"| {where} {sink}/{n} minus in_memory | {d_mean:+.0f} (median run: {d_median:+.0f}) | |")
         for shape in ("fan", "dag"):
             for w in (1, 2):
                 f = next((k for k in med if k.startswith(f"pool/flowkit/{shape}/workers:{w}")), None)

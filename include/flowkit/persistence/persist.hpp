@@ -416,6 +416,7 @@ class persist_t {
     int grouping = 0;          // > 0: records that must be committed together are being appended
     std::exception_ptr error;  // the commit that failed, until the next run
     std::vector<std::pair<std::uint64_t, detail::deferred_release>> held;
+    std::vector<detail::deferred_release> releasing;  // the committer's own: those due after a commit
     Backend* backend = nullptr;
     const std::string* id = nullptr;
     void* state = nullptr;
@@ -553,15 +554,15 @@ class persist_t {
         }
         // What waited for these records may go on: successors held for them, and, after a
         // failure, everything (the run is halted first, so held successors do not start).
-        std::vector<detail::deferred_release> ready;
+        releasing.clear();  // keeps its capacity: no allocation per commit
         auto it = std::partition(held.begin(), held.end(),
                                  [&](const auto& h) { return !(error || h.first <= committed); });
-        for (auto r = it; r != held.end(); ++r) ready.push_back(r->second);
+        for (auto r = it; r != held.end(); ++r) releasing.push_back(r->second);
         held.erase(it, held.end());
         void* halted = error ? state : nullptr;
         lk.unlock();
         if (halted && halt) halt(halted);
-        for (const detail::deferred_release& r : ready) r.run(r, !halted);
+        for (const detail::deferred_release& r : releasing) r.run(r, !halted);
         durable.notify_all();
         lk.lock();
       }

@@ -128,6 +128,8 @@ class task_t<Name, Body, R(Args...), names<Ins...>, names<Outs...>, Mods...> {
   static constexpr auto name = Name;
   using result_type = R;
   using body_type = Body;
+  // Whether the callable takes an fk::execution (then the engine tells it about a re-run).
+  static constexpr bool takes_execution = ((detail::role_of<Args> == detail::param_role::execution) || ...);
 
   static constexpr std::size_t input_count = sizeof...(Ins);
   static constexpr std::size_t output_count = sizeof...(Outs);

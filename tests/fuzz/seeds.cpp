@@ -100,7 +100,7 @@ std::vector<std::string> job_records() {
   r.priority = fk::job_priority::high;
   fk::detail::encode_record(r, rec);  // claimed
   out.push_back(rec);
-  fk::detail::encode_trash_entry(r, r.expires, "poison", rec, entry);
+  fk::detail::encode_trash_entry(r, r.expires, r.owner, "poison", rec, entry);
   out.push_back(entry);
   out.emplace_back(fk::detail::id_key(r.id));
   return out;

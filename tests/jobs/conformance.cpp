@@ -576,3 +576,106 @@ TEST_CASE("on the system clock wait wakes when a claim expires", "[jobboard]") {
     wakes_at_real_expiry(board);
   }
 }
+
+BOARD_TEST("an operator revokes a claim and its holder can do nothing more with it") {
+  TestType fx;
+  auto& board = fx.board;
+  std::vector<fk::job_event> seen;
+  board.listen([&](const fk::job_event& e) { seen.push_back(e); });
+  const fk::job_id id = board.post("j", checkout{}, fk::store<"order_id">(1));
+  fk::claim c = board.claim(id, "w", 1h);
+  CHECK_FALSE(board.wait(0s));
+  seen.clear();
+
+  board.revoke(id, "admin", "stuck on a dead host");
+  const fk::job j = board.get(id);
+  CHECK(j.state() == fk::job_state::unclaimed);
+  CHECK_FALSE(j.owner());
+  CHECK(j.token() == c.token() + 1);  // the holder's claim is fenced off
+  CHECK(board.jobs(fk::only_unclaimed).size() == 1);
+  CHECK(board.wait(0s));
+  CHECK_THROWS_AS(board.consume(c), fk::claim_lost);
+  CHECK_THROWS_AS(board.extend(c, 1h), fk::claim_lost);
+  CHECK_THROWS_AS(board.abandon(c), fk::claim_lost);
+  CHECK_THROWS_AS(board.trash(c, "no"), fk::claim_lost);
+  CHECK(board.get(id).token() == c.token() + 1);
+
+  REQUIRE(seen.size() >= 2);
+  CHECK(seen[0].kind == fk::job_event_kind::revoked);
+  CHECK(seen[0].owner == "admin");
+  CHECK(seen[0].token == c.token());
+  CHECK(seen[0].detail == "stuck on a dead host");
+  CHECK(seen[1].kind == fk::job_event_kind::claim_lost);
+  CHECK(seen[1].owner == "w");
+  CHECK_THAT(seen[1].detail, Catch::Contains("revoked by 'admin'"));
+
+  // The same owner claims again: a new claim, and the revoked one stays dead.
+  const fk::claim again = board.claim(id, "w", 1h);
+  CHECK(again.token() == c.token() + 2);
+  CHECK_THROWS_AS(board.consume(c), fk::claim_lost);
+
+  // Revoking a job nobody holds changes nothing but is no error; unknown ids and nameless
+  // operators are refused.
+  board.abandon(again);
+  board.revoke(id, "admin", "again");
+  CHECK(board.get(id).token() == again.token());
+  CHECK_THROWS_AS(board.revoke(fk::job_id::generate(), "admin", "?"), fk::job_not_found);
+  CHECK_THROWS_AS(board.revoke(id, "", "?"), std::invalid_argument);
+  board.consume(board.claim(id, "v", 1h));
+}
+
+BOARD_TEST("an operator trashes a job whatever its claim and purges the trash") {
+  TestType fx;
+  auto& board = fx.board;
+  recorder rec{board};
+  const fk::job_id idle = board.post("idle", checkout{}, fk::store<"order_id">(1));
+  const fk::job_id held = board.post("held", checkout{}, fk::store<"order_id">(2));
+  const fk::job_id lapsed = board.post("lapsed", checkout{}, fk::store<"order_id">(3));
+  const fk::job_id kept = board.post("kept", checkout{}, fk::store<"order_id">(4));
+  const fk::claim ch = board.claim(held, "w", 1h);
+  const fk::claim cl = board.claim(lapsed, "w", 30s);
+  fx.clock.advance(31s);  // lapsed's claim expired, nobody took it
+
+  board.trash(idle, "admin", "never runs");
+  board.trash(held, "admin", "poison");
+  board.trash(lapsed, "admin", "poison too");
+  CHECK(names_of(board.jobs()) == std::vector<std::string>{"kept"});
+  CHECK_THROWS_AS(board.consume(ch), fk::claim_lost);
+  CHECK_THROWS_AS(board.abandon(cl), fk::claim_lost);
+  CHECK_THROWS_AS(board.trash(kept, "", "?"), std::invalid_argument);
+  CHECK_THROWS_AS(board.trash(fk::job_id::generate(), "admin", "?"), fk::job_not_found);
+  CHECK_THROWS_AS(board.trash(held, "admin", "twice"), fk::job_not_found);
+
+  auto trash = board.trashed();
+  REQUIRE(trash.size() == 3);
+  std::sort(trash.begin(), trash.end(),
+            [](const fk::trashed_job& a, const fk::trashed_job& b) { return a.job.name() < b.job.name(); });
+  CHECK(trash[0].job.id() == held);  // by name: held, idle, lapsed
+  CHECK(trash[0].by == "admin");
+  CHECK(trash[0].reason == "poison");
+  CHECK(trash[0].job.token() == ch.token() + 1);
+  CHECK(trash[0].job.state() == fk::job_state::complete);
+  CHECK(trash[0].job.template store<order_store>().template get<"order_id">() == 2);
+  CHECK(trash[0].when == fx.clock.now());
+  CHECK(trash[1].job.id() == idle);
+  CHECK(trash[1].reason == "never runs");
+  CHECK(trash[1].job.token() == 0);
+  CHECK(trash[2].job.id() == lapsed);
+  CHECK(trash[2].by == "admin");
+  CHECK(trash[2].job.token() == cl.token() + 1);
+
+  // A claim_lost only for the live claim: the lapsed one was lost already.
+  CHECK(std::count(rec.seen.begin(), rec.seen.end(), "trashed:admin") == 3);
+  CHECK(std::count(rec.seen.begin(), rec.seen.end(), "claim_lost:w") == 3);  // 1 + the two refused calls
+
+  rec.seen.clear();
+  CHECK(board.purge_trash() == 3);
+  CHECK(board.trashed().empty());
+  CHECK(rec.seen == std::vector<std::string>{"purged:", "purged:", "purged:"});
+  CHECK(board.purge_trash() == 0);
+  CHECK(names_of(board.jobs()) == std::vector<std::string>{"kept"});
+  const fk::claim ck = board.claim(kept, "w", 1h);
+  board.trash(ck, "by its owner");
+  CHECK(board.trashed().at(0).by == "w");
+  CHECK(board.purge_trash() == 1);
+}

@@ -211,6 +211,12 @@ TEST_CASE("a claim's fencing token can be checked, also inside another transacti
   CHECK_THROWS_AS(board.environment()->read([&](const fk::detail::lmdb_txn& t) { board.verify(c, t); }),
                   fk::claim_lost);
   CHECK_NOTHROW(board.verify(d));
+
+  // An operator's revoke fences the holder's checkpoint writes too.
+  board.revoke(id, "admin", "moved to another host");
+  CHECK_THROWS_AS(board.verify(d), fk::claim_lost);
+  CHECK_THROWS_AS(board.environment()->read([&](const fk::detail::lmdb_txn& t) { board.verify(d, t); }),
+                  fk::claim_lost);
   CHECK(board.reader_check() == 0);
 }
 

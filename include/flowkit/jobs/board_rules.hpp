@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <chrono>
 #include <concepts>
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -30,6 +31,13 @@ namespace flowkit::detail {
 inline void check_owner_name(std::string_view owner) {
   if (owner.empty()) throw std::invalid_argument("flowkit: a claim needs a non-empty owner");
   if (owner.size() > 4096) throw std::invalid_argument("flowkit: an owner name is at most 4096 bytes");
+}
+
+// An operator's name (board.revoke, board.trash by id): who acted, for the events, the trash and
+// the job's history.
+inline void check_operator_name(std::string_view by) {
+  if (by.empty()) throw std::invalid_argument("flowkit: an operator's action needs a non-empty name (by)");
+  if (by.size() > 4096) throw std::invalid_argument("flowkit: an operator's name is at most 4096 bytes");
 }
 
 // Claims always expire: a ttl is required and must be positive. It is taken in any duration type,
@@ -164,6 +172,26 @@ void claim_record(Section& w, job_record& r, std::string_view owner, std::string
   w.save(r);
 }
 
+// An operator ends whatever claim r has (board.revoke, board.trash by id), in the board's write
+// section, r already unindexed. The token moves on, so that the holder's claim object, and any
+// checkpoint write fenced by it, fails with claim_lost from now on; a live holder is told by a
+// claim_lost event.
+inline void end_claim_by_operator(job_record& r, job_time now, std::string_view by, std::string_view reason,
+                                  std::vector<job_event>& events) {
+  if (r.owner.empty()) return;  // nobody holds it (never claimed, or abandoned)
+  if (r.claimed_at(now)) {
+    std::string why{"revoked by '"};
+    why += by;
+    why += "': ";
+    why += reason;
+    events.push_back(job_event{job_event_kind::claim_lost, r.id, r.owner, r.token, std::move(why)});
+  }
+  ++r.token;
+  r.owner.clear();
+  r.owner_id.clear();
+  r.expires = {};
+}
+
 // Listeners of one board object. Called after the change is committed, outside every lock, so a
 // listener may use the board.
 class listener_set {
@@ -242,7 +270,9 @@ job snapshot(Loaded&& r, job_time now) {
 //   load(id)                         the job's record (a pointer or an optional), empty if none
 //   unindex(r), save(r)              before and after a change of r's claim: its index entry
 //                                    goes, r is written and indexed under its new state
-//   remove(r), trash(r, now, why)    the job leaves the board (consumed, or into the trash)
+//   remove(r)                        the job leaves the board (consumed)
+//   trash(r, now, by, why)           the job leaves the board into the trash
+//   purge_trash()                    empties the trash, returns the ids it held
 //   release_expired(now)             the claims that expired by now become claimable (index)
 //   first_claimable(now, events)     the first claimable job in job order, as load() gives it
 template <class Derived>
@@ -348,9 +378,66 @@ class board_front {
   void trash(const flowkit::claim& c, std::string_view reason) {
     owned(c, [&](auto& w, job_record& r, job_time now, std::vector<job_event>& events) {
       events.push_back(event(job_event_kind::trashed, r, std::string{reason}));
-      w.trash(r, now, reason);
+      w.trash(r, now, r.owner, reason);
       return job_time{};
     });
+  }
+
+  // Operator operations, for tools that act without holding the claim. `by` names the operator
+  // (non-empty); an unknown id is job_not_found.
+
+  // Makes the job UNCLAIMED now, whatever its claim: a live claim is lost to its holder (the token
+  // moves on: its extend, consume, abandon and fenced checkpoint writes fail with claim_lost).
+  void revoke(const job_id& id, std::string_view by, std::string_view reason) {
+    check_operator_name(by);
+    std::vector<job_event> events;
+    self().write([&](auto& w) {
+      events.clear();
+      auto r = w.load(id);
+      if (!r) throw job_not_found(id.str());
+      const job_time now = self().clock().now();
+      w.unindex(*r);
+      const std::uint64_t token = r->token;  // the claim it ends, if any
+      std::vector<job_event> lost;
+      end_claim_by_operator(*r, now, by, reason, lost);
+      events.push_back(job_event{job_event_kind::revoked, id, std::string{by}, token, std::string{reason}});
+      events.insert(events.end(), lost.begin(), lost.end());
+      w.save(*r);
+    });
+    self().wake_waiters();  // claimable now
+    listeners_.fire(events);
+  }
+
+  // Moves the job to the trash, whatever its claim (a live claim is lost as with revoke);
+  // trashed() shows `by` and `reason`.
+  void trash(const job_id& id, std::string_view by, std::string_view reason) {
+    check_operator_name(by);
+    std::vector<job_event> events;
+    self().write([&](auto& w) {
+      events.clear();
+      auto r = w.load(id);
+      if (!r) throw job_not_found(id.str());
+      const job_time now = self().clock().now();
+      // Unindexed before the claim changes: the index entry is found by it.
+      w.unindex(*r);
+      const std::uint64_t token = r->token;  // the claim it ends, if any
+      std::vector<job_event> lost;
+      end_claim_by_operator(*r, now, by, reason, lost);
+      events.push_back(job_event{job_event_kind::trashed, id, std::string{by}, token, std::string{reason}});
+      events.insert(events.end(), lost.begin(), lost.end());
+      w.trash(*r, now, by, reason);
+    });
+    listeners_.fire(events);
+  }
+
+  // Empties the trash; returns how many jobs it held.
+  std::size_t purge_trash() {
+    std::vector<job_id> ids = self().write([&](auto& w) { return w.purge_trash(); });
+    std::vector<job_event> events;
+    events.reserve(ids.size());
+    for (const job_id& id : ids) events.push_back(job_event{job_event_kind::purged, id, {}, 0, {}});
+    listeners_.fire(events);
+    return ids.size();
   }
 
   listener_id listen(job_listener fn) { return listeners_.add(std::move(fn)); }

@@ -216,7 +216,8 @@ class job {
   std::optional<job_time> expires() const noexcept {
     return state_ == job_state::claimed ? std::optional<job_time>{rec_.expires} : std::nullopt;
   }
-  // How many claims the job has had; a live claim's token equals it.
+  // The fencing token: +1 with every new claim and every claim an operator ended (revoke, trash
+  // by id); a live claim's token equals it.
   std::uint64_t token() const noexcept { return rec_.token; }
 
   // The store the job was posted with, typed: job.store<decltype(fk::store<"order_id">(0))>().
@@ -248,7 +249,7 @@ class job {
 struct trashed_job {
   flowkit::job job;  // state complete
   std::string reason;
-  std::string by;  // the owner that trashed it
+  std::string by;  // the owner that trashed it, or the operator (board.trash(id, by, reason))
   job_time when{};
 };
 
@@ -267,7 +268,9 @@ enum class job_event_kind : std::uint8_t {
   abandoned,
   trashed,
   claim_lost,
-  corrupt
+  corrupt,
+  revoked,  // an operator made the job UNCLAIMED, whatever its claim (board.revoke)
+  purged    // the job left the trash (board.purge_trash)
 };
 
 constexpr std::string_view to_string(job_event_kind k) noexcept {
@@ -286,6 +289,10 @@ constexpr std::string_view to_string(job_event_kind k) noexcept {
       return "claim_lost";
     case job_event_kind::corrupt:
       return "corrupt";
+    case job_event_kind::revoked:
+      return "revoked";
+    case job_event_kind::purged:
+      return "purged";
   }
   return "?";
 }
@@ -293,9 +300,11 @@ constexpr std::string_view to_string(job_event_kind k) noexcept {
 struct job_event {
   job_event_kind kind{};
   flowkit::job_id job;
-  std::string owner;        // claimed/consumed/abandoned/trashed: the actor; claim_lost: who lost it
+  // claimed/consumed/abandoned/trashed/revoked: the actor (an operator's name for revoke and for
+  // trash by id); claim_lost: who lost it
+  std::string owner;
   std::uint64_t token = 0;  // the claim's fencing token, where there is one
-  std::string detail;       // claim_lost: why; trashed: the reason; corrupt: what is wrong
+  std::string detail;       // claim_lost: why; abandoned/trashed/revoked: the reason; corrupt: what is wrong
 };
 
 using job_listener = std::function<void(const job_event&)>;

@@ -10,6 +10,9 @@
 //   abandon   -> CLAIMED -> UNCLAIMED;  consume -> COMPLETE (removed);  trash -> COMPLETE (moved
 //                to the trash with a reason). All three need the live claim: claim_lost/not_owner.
 //   wait      -> true once a claimable job exists, false at the timeout
+// and, for operators (an admin tool), who act without holding the claim:
+//   revoke(id, by, reason) -> UNCLAIMED now, whatever its claim; the holder's claim is lost
+//   trash(id, by, reason)  -> into the trash, whatever its claim;  purge_trash -> empties it
 // docs/jobboard.md has the state diagram and the expiry rules.
 
 #include <flowkit/core/store.hpp>
@@ -17,6 +20,7 @@
 
 #include <chrono>
 #include <concepts>
+#include <cstddef>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -42,6 +46,9 @@ concept jobboard = requires(B& b, const B& cb, const job_id& id, claim& c, const
   b.consume(cc);
   b.trash(cc, s);
   { cb.trashed() } -> std::same_as<std::vector<trashed_job>>;
+  b.revoke(id, s, s);
+  b.trash(id, s, s);
+  { b.purge_trash() } -> std::same_as<std::size_t>;
   { b.wait(d) } -> std::same_as<bool>;
   { b.listen(fn) } -> std::same_as<listener_id>;
   b.unlisten(lid);

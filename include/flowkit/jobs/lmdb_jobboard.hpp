@@ -284,11 +284,23 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
       b.index(t, r);
     }
     void remove(const detail::job_record& r) { b.remove(t, r); }
-    void trash(const detail::job_record& r, job_time now, std::string_view reason) {
+    void trash(const detail::job_record& r, job_time now, std::string_view by, std::string_view reason) {
       std::string entry;
-      detail::encode_trash_entry(r, now, reason, buffer(), entry);
+      detail::encode_trash_entry(r, now, by, reason, buffer(), entry);
       t.put(b.dbs_.trash, detail::id_key(r.id), entry);
       b.remove(t, r);
+    }
+    // Every entry's id (damaged keys included in the count, not in the ids), then the database
+    // emptied in place (mdb_drop with del = 0 keeps it open).
+    std::vector<job_id> purge_trash() {
+      std::vector<job_id> ids;
+      {
+        detail::lmdb_cursor cur{t, b.dbs_.trash};
+        for (auto kv = cur.first(); kv; kv = cur.next())
+          if (const auto id = detail::id_from_key(kv->first)) ids.push_back(*id);
+      }
+      detail::lmdb_check(::mdb_drop(t.handle(), b.dbs_.trash, 0), "mdb_drop", t.path());
+      return ids;
     }
     void release_expired(job_time now) { b.release_expired(t, now); }
     // The first job of 'r' that is not claimed at now. Corrupt records are skipped (and reported

@@ -136,10 +136,17 @@ class memory_jobboard : public detail::board_front<memory_jobboard> {
     void unindex(const detail::job_record& r) { b.unindex_locked(r); }
     void save(const detail::job_record& r) { b.index_locked(r); }
     void remove(const detail::job_record& r) { b.erase_locked(r); }
-    void trash(const detail::job_record& r, job_time now, std::string_view reason) {
+    void trash(const detail::job_record& r, job_time now, std::string_view by, std::string_view reason) {
       b.trash_.push_back(
-          trashed_job{detail::job_access::make_complete(r), std::string{reason}, r.owner, now});
+          trashed_job{detail::job_access::make_complete(r), std::string{reason}, std::string{by}, now});
       b.erase_locked(r);
+    }
+    std::vector<job_id> purge_trash() {
+      std::vector<job_id> ids;
+      ids.reserve(b.trash_.size());
+      for (const trashed_job& t : b.trash_) ids.push_back(t.job.id());
+      b.trash_.clear();
+      return ids;
     }
     // As on the LMDB board: claims that expired move to ready_, then ready_'s first job is the
     // first claimable one; the cost does not grow with the claims held.

@@ -118,15 +118,15 @@ inline job_record decode_record(const job_id& id, std::string_view rec) {
 }
 
 // A trash entry (fk.jobs.trash): u32 length + the job's record, i64 when (ns), then two strings:
-// who trashed it (the record's owner) and why. rec_buf is a scratch buffer for the record.
-inline void encode_trash_entry(const job_record& r, job_time when, std::string_view reason,
-                               std::string& rec_buf, std::string& out) {
+// who trashed it (the owner, or the operator) and why. rec_buf is a scratch buffer for the record.
+inline void encode_trash_entry(const job_record& r, job_time when, std::string_view by,
+                               std::string_view reason, std::string& rec_buf, std::string& out) {
   encode_record(r, rec_buf);
   out.clear();
   put_le(out, rec_buf.size(), 4);
   out += rec_buf;
   put_le(out, static_cast<std::uint64_t>(to_ns(when)), 8);
-  put_str(out, r.owner);
+  put_str(out, by);
   put_str(out, reason);
 }
 

@@ -9,6 +9,9 @@
 //   extend    -> heartbeat: the claim's expiry becomes now + ttl
 //   abandon   -> CLAIMED -> UNCLAIMED;  consume -> COMPLETE (removed);  trash -> COMPLETE (moved
 //                to the trash with a reason). All three need the live claim: claim_lost/not_owner.
+//                abandon(claim, reason, retry_after): the job backs off, not claimable before
+//                now + retry_after. A job keeps the claims that ended without completing it
+//                (job::attempts(): abandoned, expired, revoked).
 //   wait      -> true once a claimable job exists, false at the timeout
 // and, for operators (an admin tool), who act without holding the claim:
 //   revoke(id, by, reason) -> UNCLAIMED now, whatever its claim; the holder's claim is lost
@@ -43,6 +46,7 @@ concept jobboard = requires(B& b, const B& cb, const job_id& id, claim& c, const
   { b.claim_next(s, d) } -> std::same_as<std::optional<claimed_job>>;
   b.extend(c, d);
   b.abandon(cc);
+  b.abandon(cc, s, d);
   b.consume(cc);
   b.trash(cc, s);
   { cb.trashed() } -> std::same_as<std::vector<trashed_job>>;

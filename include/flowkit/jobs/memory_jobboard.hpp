@@ -117,6 +117,16 @@ class memory_jobboard : public detail::board_front<memory_jobboard> {
     }
   }
 
+  // Throws claim_lost / not_owner unless c is the job's live claim (as of now): the check a
+  // conductor's checkpoint writes make. Under this board's lock, not in the store's transaction:
+  // a fence for tests, exact only against claims taken in this process meanwhile.
+  void verify(const flowkit::claim& c) const {
+    std::lock_guard lk{mu_};
+    const auto it = jobs_.find(c.job());
+    if (it == jobs_.end()) detail::throw_gone(c);
+    detail::check_claim(it->second, c, clock_.now());
+  }
+
   // Threads asleep in wait() (for tests and tools, as the LMDB board's notifier().waiting()).
   std::size_t waiting() const {
     std::lock_guard lk{mu_};

@@ -55,11 +55,11 @@ if [[ ${FLOWKIT_SANITIZERS:-1} == 1 ]]; then
   stage "tsan: configure, build"
   cmake --preset tsan >/dev/null
   cmake --build --preset tsan
-  stage "tsan: test [engine],[jobboard],[persistence]"
+  stage "tsan: test [engine],[jobboard],[persistence],[conductor]"
   export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
   while read -r exe; do
     echo "-- $exe"
-    "$exe" '[engine],[jobboard],[persistence]' | tee "$log"
+    "$exe" '[engine],[jobboard],[persistence],[conductor]' | tee "$log"
     count '.*All tests passed ([0-9]* assertions* in \([0-9][0-9]*\) test cases*).*'
   done < <(find build/tsan/tests -path '*/CMakeFiles' -prune -o -path '*/consumer' -prune \
              -o -type f -perm -u+x -print | sort)

@@ -24,6 +24,11 @@
 //
 // A commit that fails (a full disk, say) suspends the run and run() throws the backend's error;
 // the records it held stay in the journal and are committed first by the next run().
+//
+// Fencing. persist(...).fenced(check) runs check(txn) first inside every commit's transaction;
+// if it throws, nothing of that commit is written and the run stops with its error. A conductor
+// checks its claim on the job there (fk::lmdb_jobboard::verify(claim, txn), on the same file),
+// so that an owner that lost its claim cannot write into the run.
 
 #include <flowkit/core/failure.hpp>
 #include <flowkit/core/intention.hpp>
@@ -46,6 +51,7 @@
 #include <cstdint>
 #include <cstring>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -254,6 +260,14 @@ class persist_t {
   const std::string& run_id() const noexcept { return id_; }
   Backend& backend() const noexcept { return *backend_; }
 
+  // Every commit of this run first calls check(txn) in its transaction (see "Fencing" above).
+  template <class Check>
+    requires std::invocable<Check&, typename Backend::transaction&>
+  persist_t fenced(Check check) && {
+    fence_ = std::move(check);
+    return std::move(*this);
+  }
+
   // ----- the recorder's side of the engine (engine/detail/recorder.hpp) -----
 
   // Whether the engine's values can be written down: else open() is the one compile error, and
@@ -300,7 +314,7 @@ class persist_t {
  public:
   template <class State>
   void begin_run(State& s) {
-    journal_->begin(*backend_, id_, &s, [](void* state) noexcept {
+    journal_->begin(*backend_, id_, fence_ ? &fence_ : nullptr, &s, [](void* state) noexcept {
       try {
         static_cast<State*>(state)->request_suspend();
       } catch (...) {  // a lock that cannot be taken: the run stops at its next commit instead
@@ -398,6 +412,8 @@ class persist_t {
     j.appended_one(lk);
   }
 
+  using fence_type = std::function<void(typename Backend::transaction&)>;
+
   // The run's records on their way to the backend.
   struct journal {
     explicit journal(std::size_t atoms) : slot_of(atoms + 1, 0) {}
@@ -419,6 +435,7 @@ class persist_t {
     std::vector<detail::deferred_release> releasing;  // the committer's own: those due after a commit
     Backend* backend = nullptr;
     const std::string* id = nullptr;
+    const fence_type* fence = nullptr;  // checked in every commit's transaction, if set
     void* state = nullptr;
     void (*halt)(void*) noexcept = nullptr;
     std::thread committer;
@@ -439,10 +456,11 @@ class persist_t {
     }
 
     template <class Halt>
-    void begin(Backend& b, const std::string& run, void* run_state, Halt stop_run) {
+    void begin(Backend& b, const std::string& run, const fence_type* check, void* run_state, Halt stop_run) {
       std::unique_lock lk{mu};
       backend = &b;
       id = &run;
+      fence = check;
       state = run_state;
       halt = stop_run;
       error = nullptr;  // a failed commit's records are still pending: the committer tries again
@@ -538,7 +556,10 @@ class persist_t {
         lk.unlock();
         std::exception_ptr failed;
         try {
-          backend->commit(*id, committing);
+          if (fence)
+            backend->commit(*id, committing, *fence);
+          else
+            backend->commit(*id, committing);
         } catch (...) {
           failed = std::current_exception();
         }
@@ -690,6 +711,7 @@ class persist_t {
   Backend* backend_;
   std::string id_;
   persist_options opts_;
+  fence_type fence_;
   bool holds_ = false;
   std::unique_ptr<journal> journal_;
 };

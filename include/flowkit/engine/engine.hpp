@@ -88,6 +88,11 @@ class engine : private detail::parallel_phases<Flow, Store, Recorder> {
       : engine(std::move(flow), Store{}, std::move(recorder)) {}
   engine(const engine&) = delete;
   engine& operator=(const engine&) = delete;
+  // A recorder's own thread (fk::persist's committer) may still touch the run state (a failed
+  // commit suspends the run): it is stopped before any of that state is destroyed.
+  ~engine() {
+    if constexpr (requires { this->recorder_.close(); }) this->recorder_.close();
+  }
 
   // Runs on the calling thread, deterministically: atoms in one fixed topological order,
   // reverts in the reverse of it, nothing started after a failure.

@@ -253,7 +253,11 @@ class persist_t {
   }
   persist_t(persist_t&&) noexcept = default;
   persist_t& operator=(persist_t&&) = delete;
-  ~persist_t() {
+  ~persist_t() { close(); }
+
+  // Stops the committer thread (once everything it holds is dealt with); the engine calls it
+  // first thing in its destructor, before the run state the committer may touch is gone.
+  void close() noexcept {
     if (journal_) journal_->stop();
   }
 
@@ -524,10 +528,10 @@ class persist_t {
       held.emplace_back(appended, release);
     }
 
-    void stop() {
+    void stop() noexcept {
       {
         std::lock_guard lk{mu};
-        if (!started) return;
+        if (!started || !committer.joinable()) return;
         stopping = true;
       }
       work.notify_one();

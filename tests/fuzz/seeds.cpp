@@ -2,6 +2,7 @@
 // encoders, so that no binary file is committed. Usage: flowkit-fuzz-seeds <dir>; writes
 // <dir>/<target>/seed-<n> for every fuzz target.
 
+#include "../common/job_record_v2.hpp"
 #include "fuzz_support.hpp"
 
 #include <flowkit/jobs/record_codec.hpp>
@@ -100,9 +101,28 @@ std::vector<std::string> job_records() {
   r.priority = fk::job_priority::high;
   fk::detail::encode_record(r, rec);  // claimed
   out.push_back(rec);
-  fk::detail::encode_trash_entry(r, r.expires, "poison", rec, entry);
+  r.claimed = r.created + std::chrono::seconds{1};
+  fk::detail::encode_record(r, rec);  // claimed, with the claim's time
+  out.push_back(rec);
+  fk::detail::encode_trash_entry(r, r.expires, r.owner, "poison", rec, entry);
   out.push_back(entry);
   out.emplace_back(fk::detail::id_key(r.id));
+  out.push_back(fk::test::job_record_v2(r));  // version 2, claimed
+  // A history of each kind, and a back-off.
+  for (fk::attempt_end how : {fk::attempt_end::abandoned, fk::attempt_end::expired, fk::attempt_end::revoked})
+    r.attempts.push_back(fk::job_attempt{r.token++, r.owner, r.owner_id, r.claimed, r.expires, how,
+                                         how == fk::attempt_end::expired ? "" : "why"});
+  fk::detail::encode_record(r, rec);  // claimed again, after three attempts
+  out.push_back(rec);
+  r.owner.clear();
+  r.owner_id.clear();
+  r.expires = r.claimed = {};
+  r.not_before = r.created + std::chrono::seconds{90};
+  fk::detail::encode_record(r, rec);  // abandoned, backing off
+  out.push_back(rec);
+  r = {};
+  r.name = "v2";
+  out.push_back(fk::test::job_record_v2(r));  // version 2, unclaimed
   return out;
 }
 

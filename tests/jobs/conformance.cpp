@@ -561,6 +561,16 @@ void wakes_at_real_expiry(Board& board) {
   CHECK(std::chrono::steady_clock::now() - t0 < 30s);  // at the expiry, not at the timeout
   CHECK(fk::job_clock::now() >= c.expires());
   CHECK(board.get(id).state() == fk::job_state::unclaimed);
+
+  // And when a back-off ends.
+  const fk::claim again = board.claim(id, "w", 1h);
+  const fk::job_time abandoned = fk::job_clock::now();
+  board.abandon(again, "retry soon", 20ms);
+  const auto t1 = std::chrono::steady_clock::now();
+  REQUIRE(board.wait(60s));
+  CHECK(std::chrono::steady_clock::now() - t1 < 30s);  // at the back-off's end, not at the timeout
+  CHECK(fk::job_clock::now() >= abandoned + 20ms);
+  CHECK(board.claim_next("w", 1h));
 }
 
 }  // namespace
@@ -575,4 +585,321 @@ TEST_CASE("on the system clock wait wakes when a claim expires", "[jobboard]") {
     fk::lmdb_jobboard board{dir / "board"};
     wakes_at_real_expiry(board);
   }
+}
+
+BOARD_TEST("an operator revokes a claim and its holder can do nothing more with it") {
+  TestType fx;
+  auto& board = fx.board;
+  std::vector<fk::job_event> seen;
+  board.listen([&](const fk::job_event& e) { seen.push_back(e); });
+  const fk::job_id id = board.post("j", checkout{}, fk::store<"order_id">(1));
+  fk::claim c = board.claim(id, "w", 1h);
+  CHECK_FALSE(board.wait(0s));
+  seen.clear();
+
+  board.revoke(id, "admin", "stuck on a dead host");
+  const fk::job j = board.get(id);
+  CHECK(j.state() == fk::job_state::unclaimed);
+  CHECK_FALSE(j.owner());
+  CHECK(j.token() == c.token() + 1);  // the holder's claim is fenced off
+  CHECK(board.jobs(fk::only_unclaimed).size() == 1);
+  CHECK(board.wait(0s));
+  CHECK_THROWS_AS(board.consume(c), fk::claim_lost);
+  CHECK_THROWS_AS(board.extend(c, 1h), fk::claim_lost);
+  CHECK_THROWS_AS(board.abandon(c), fk::claim_lost);
+  CHECK_THROWS_AS(board.trash(c, "no"), fk::claim_lost);
+  CHECK(board.get(id).token() == c.token() + 1);
+
+  REQUIRE(seen.size() >= 2);
+  CHECK(seen[0].kind == fk::job_event_kind::revoked);
+  CHECK(seen[0].owner == "admin");
+  CHECK(seen[0].token == c.token());
+  CHECK(seen[0].detail == "stuck on a dead host");
+  CHECK(seen[1].kind == fk::job_event_kind::claim_lost);
+  CHECK(seen[1].owner == "w");
+  CHECK_THAT(seen[1].detail, Catch::Contains("revoked by 'admin'"));
+
+  // The same owner claims again: a new claim, and the revoked one stays dead.
+  const fk::claim again = board.claim(id, "w", 1h);
+  CHECK(again.token() == c.token() + 2);
+  CHECK_THROWS_AS(board.consume(c), fk::claim_lost);
+
+  // Revoking a job nobody holds changes nothing but is no error; unknown ids and nameless
+  // operators are refused.
+  board.abandon(again);
+  board.revoke(id, "admin", "again");
+  CHECK(board.get(id).token() == again.token());
+  CHECK_THROWS_AS(board.revoke(fk::job_id::generate(), "admin", "?"), fk::job_not_found);
+  CHECK_THROWS_AS(board.revoke(id, "", "?"), std::invalid_argument);
+  board.consume(board.claim(id, "v", 1h));
+}
+
+BOARD_TEST("an operator trashes a job whatever its claim and purges the trash") {
+  TestType fx;
+  auto& board = fx.board;
+  recorder rec{board};
+  const fk::job_id idle = board.post("idle", checkout{}, fk::store<"order_id">(1));
+  const fk::job_id held = board.post("held", checkout{}, fk::store<"order_id">(2));
+  const fk::job_id lapsed = board.post("lapsed", checkout{}, fk::store<"order_id">(3));
+  const fk::job_id kept = board.post("kept", checkout{}, fk::store<"order_id">(4));
+  const fk::claim ch = board.claim(held, "w", 1h);
+  const fk::claim cl = board.claim(lapsed, "w", 30s);
+  fx.clock.advance(31s);  // lapsed's claim expired, nobody took it
+
+  board.trash(idle, "admin", "never runs");
+  board.trash(held, "admin", "poison");
+  board.trash(lapsed, "admin", "poison too");
+  CHECK(names_of(board.jobs()) == std::vector<std::string>{"kept"});
+  CHECK_THROWS_AS(board.consume(ch), fk::claim_lost);
+  CHECK_THROWS_AS(board.abandon(cl), fk::claim_lost);
+  CHECK_THROWS_AS(board.trash(kept, "", "?"), std::invalid_argument);
+  CHECK_THROWS_AS(board.trash(fk::job_id::generate(), "admin", "?"), fk::job_not_found);
+  CHECK_THROWS_AS(board.trash(held, "admin", "twice"), fk::job_not_found);
+
+  auto trash = board.trashed();
+  REQUIRE(trash.size() == 3);
+  std::sort(trash.begin(), trash.end(),
+            [](const fk::trashed_job& a, const fk::trashed_job& b) { return a.job.name() < b.job.name(); });
+  CHECK(trash[0].job.id() == held);  // by name: held, idle, lapsed
+  CHECK(trash[0].by == "admin");
+  CHECK(trash[0].reason == "poison");
+  CHECK(trash[0].job.token() == ch.token() + 1);
+  CHECK(trash[0].job.state() == fk::job_state::complete);
+  CHECK(trash[0].job.template store<order_store>().template get<"order_id">() == 2);
+  CHECK(trash[0].when == fx.clock.now());
+  CHECK(trash[1].job.id() == idle);
+  CHECK(trash[1].reason == "never runs");
+  CHECK(trash[1].job.token() == 0);
+  CHECK(trash[2].job.id() == lapsed);
+  CHECK(trash[2].by == "admin");
+  CHECK(trash[2].job.token() == cl.token() + 1);
+
+  // A claim_lost only for the live claim: the lapsed one was lost already.
+  CHECK(std::count(rec.seen.begin(), rec.seen.end(), "trashed:admin") == 3);
+  CHECK(std::count(rec.seen.begin(), rec.seen.end(), "claim_lost:w") == 3);  // 1 + the two refused calls
+
+  rec.seen.clear();
+  CHECK(board.purge_trash() == 3);
+  CHECK(board.trashed().empty());
+  CHECK(rec.seen == std::vector<std::string>{"purged:", "purged:", "purged:"});
+  CHECK(board.purge_trash() == 0);
+  CHECK(names_of(board.jobs()) == std::vector<std::string>{"kept"});
+  const fk::claim ck = board.claim(kept, "w", 1h);
+  board.trash(ck, "by its owner");
+  CHECK(board.trashed().at(0).by == "w");
+  CHECK(board.purge_trash() == 1);
+}
+
+BOARD_TEST("a job remembers the claims that ended without completing it") {
+  TestType fx;
+  auto& board = fx.board;
+  const fk::job_id id = board.post("j", checkout{}, fk::store<"order_id">(1));
+  const fk::job_time t0 = fx.clock.now();
+  CHECK(board.get(id).attempts().empty());
+
+  const fk::claim a = board.claim(id, "a", 30s);
+  CHECK(board.get(id).claimed() == t0);
+  fx.clock.advance(5s);
+  board.abandon(a, "flaky network");
+  {
+    const fk::job j = board.get(id);
+    CHECK_FALSE(j.claimed());
+    REQUIRE(j.attempts().size() == 1);
+    const fk::job_attempt& at = j.attempts()[0];
+    CHECK(at.token == a.token());
+    CHECK(at.owner == "a");
+    CHECK(at.identity == a.identity());
+    CHECK(at.claimed == t0);
+    CHECK(at.ended == t0 + 5s);
+    CHECK(at.how == fk::attempt_end::abandoned);
+    CHECK(at.reason == "flaky network");
+    CHECK_FALSE(j.not_before());  // no retry_after: claimable at once
+  }
+  CHECK_THROWS_WITH(board.consume(a), Catch::Contains("abandoned: flaky network"));
+
+  // A renewal and an extend add nothing; the claim keeps the time it was made.
+  fk::claim b = board.claim(id, "b", 30s);
+  fx.clock.advance(10s);
+  board.claim(id, "b", 30s);
+  board.extend(b, 20s);
+  CHECK(board.get(id).attempts().size() == 1);
+  CHECK(board.get(id).claimed() == t0 + 5s);
+  CHECK(b.expires() == t0 + 35s);
+
+  // b's claim expires and c takes the job: b's attempt is recorded, ended at its expiry.
+  fx.clock.advance(40s);
+  CHECK(board.get(id).attempts().size() == 1);  // an expiry writes nothing until then
+  const fk::claim c = board.claim(id, "c", 30s);
+  {
+    const fk::job j = board.get(id);
+    REQUIRE(j.attempts().size() == 2);
+    const fk::job_attempt& at = j.attempts()[1];
+    CHECK(at.token == b.token());
+    CHECK(at.owner == "b");
+    CHECK(at.claimed == t0 + 5s);
+    CHECK(at.ended == t0 + 35s);
+    CHECK(at.how == fk::attempt_end::expired);
+    CHECK(at.reason.empty());
+    CHECK(j.claimed() == t0 + 55s);
+  }
+  CHECK_THROWS_WITH(board.consume(b),
+                    Catch::Contains("expired at") && Catch::Contains("claimed again by 'c' (claim #3)"));
+
+  // An operator revokes c's claim.
+  fx.clock.advance(1s);
+  board.revoke(id, "ops", "host gone");
+  {
+    const fk::job j = board.get(id);
+    REQUIRE(j.attempts().size() == 3);
+    const fk::job_attempt& at = j.attempts()[2];
+    CHECK(at.token == c.token());
+    CHECK(at.owner == "c");
+    CHECK(at.ended == t0 + 56s);
+    CHECK(at.how == fk::attempt_end::revoked);
+    CHECK(at.reason == "ops: host gone");
+  }
+  CHECK_THROWS_WITH(board.consume(c), Catch::Contains("revoked by ops: host gone"));
+
+  // The same owner's claim that expired is an attempt too; the trash keeps the history.
+  const fk::claim d = board.claim(id, "d", 30s);
+  fx.clock.advance(31s);
+  const fk::claim d2 = board.claim(id, "d", 30s);
+  CHECK(d2.token() == d.token() + 1);
+  REQUIRE(board.get(id).attempts().size() == 4);
+  CHECK(board.get(id).attempts()[3].how == fk::attempt_end::expired);
+  CHECK(board.get(id).attempts()[3].token == d.token());
+  board.trash(d2, "poison");
+  const auto trash = board.trashed();
+  REQUIRE(trash.size() == 1);
+  const auto& kept = trash[0].job.attempts();
+  REQUIRE(kept.size() == 4);
+  CHECK(kept[0].owner == "a");
+  CHECK(kept[1].owner == "b");
+  CHECK(kept[2].owner == "c");
+  CHECK(kept[3].owner == "d");
+}
+
+BOARD_TEST("the history keeps the last attempts and a bounded reason") {
+  TestType fx;
+  auto& board = fx.board;
+  const fk::job_id id = board.post("j", checkout{}, fk::store<"order_id">(1));
+  const int attempts = static_cast<int>(fk::job_attempts_kept) + 8;
+  for (int i = 0; i < attempts; ++i)
+    board.abandon(board.claim(id, "w", 30s), fk::test::numbered("attempt ", i));
+  const fk::job j = board.get(id);
+  REQUIRE(j.attempts().size() == fk::job_attempts_kept);
+  CHECK(j.attempts().front().reason == "attempt 8");  // the oldest were dropped
+  CHECK(j.attempts().back().reason == fk::test::numbered("attempt ", attempts - 1));
+  CHECK(j.attempts().front().token == 9);
+  CHECK(j.token() == static_cast<std::uint64_t>(attempts));
+
+  // "x" and then two-byte characters: cut at the limit, but not inside a character.
+  std::string reason{"x"};
+  for (int i = 0; i < 3000; ++i) reason += "\xc3\xa9";  // U+00E9
+  board.abandon(board.claim(id, "w", 30s), reason);
+  const std::string kept = board.get(id).attempts().back().reason;
+  CHECK(kept.size() == fk::attempt_reason_max - 1);
+  CHECK(reason.compare(0, kept.size(), kept) == 0);
+  CHECK(board.get(id).attempts().size() == fk::job_attempts_kept);
+}
+
+BOARD_TEST("a job abandoned with a back-off is not claimable before it ends") {
+  TestType fx;
+  auto& board = fx.board;
+  recorder rec{board};
+  const fk::job_id a = board.post("a", checkout{}, fk::store<"order_id">(1));
+  const fk::job_id b = board.post("b", checkout{}, fk::store<"order_id">(2));
+  const fk::job_time t0 = fx.clock.now();
+  fk::claim ca = board.claim(a, "w", 30s);
+  CHECK_THROWS_AS(board.abandon(ca, "no", -1s), std::invalid_argument);
+  CHECK(board.get(a).state() == fk::job_state::claimed);  // a refused abandon changes nothing
+  board.abandon(ca, "dependency down", 10s);
+
+  fk::job ja = board.get(a);
+  CHECK(ja.state() == fk::job_state::unclaimed);
+  CHECK_FALSE(ja.owner());
+  CHECK(ja.not_before() == t0 + 10s);
+  CHECK(ja.attempts().back().reason == "dependency down");
+  CHECK(names_of(board.jobs(fk::only_unclaimed)) == std::vector<std::string>{"b"});
+  CHECK(names_of(board.jobs()) == std::vector<std::string>{"a", "b"});
+
+  // claim_next passes it by, claim refuses it and says until when.
+  auto n = board.claim_next("v", 1h);
+  REQUIRE(n);
+  CHECK(n->claim.job() == b);
+  CHECK_FALSE(board.claim_next("v", 1h));
+  CHECK_FALSE(board.wait(0s));
+  try {
+    board.claim(a, "v", 1h);
+    FAIL("claimed a job that backs off");
+  } catch (const fk::unclaimable_job& e) {
+    CHECK(e.job_id() == a.str());
+    CHECK(e.owner().empty());
+    CHECK_THAT(e.what(),
+               Catch::Contains(fk::test::cat("backs off until ", fk::detail::format_time(t0 + 10s))));
+  }
+  CHECK(board.jobs(fk::only_unclaimed).empty());
+
+  fx.clock.set(t0 + 10s - 1ns);  // not_before is the first instant at which it may be claimed
+  CHECK_FALSE(board.claim_next("v", 1h));
+  CHECK_THROWS_AS(board.claim(a, "v", 1h), fk::unclaimable_job);
+  fx.clock.set(t0 + 10s);
+  CHECK(board.wait(0s));
+  CHECK_FALSE(board.get(a).not_before());  // passed: none, as of this read
+  CHECK(names_of(board.jobs(fk::only_unclaimed)) == std::vector<std::string>{"a"});
+  n = board.claim_next("v", 1h);
+  REQUIRE(n);
+  CHECK(n->claim.job() == a);
+  CHECK(n->claim.token() == 2);
+  CHECK_FALSE(n->job.not_before());
+
+  // No retry_after (or zero): claimable at once. Events name the reason.
+  board.abandon(n->claim, "zero", 0s);
+  CHECK_FALSE(board.get(a).not_before());
+  board.abandon(board.claim(a, "v", 1h));
+  CHECK(board.claim_next("v", 1h)->claim.job() == a);
+  CHECK(std::count(rec.seen.begin(), rec.seen.end(), "abandoned:w") == 1);
+
+  // A back-off that ends later than a claim's expiry: each becomes claimable at its own time.
+  board.abandon(board.claim(a, "v", 1h), "later", 1min);
+  fk::claim cb = board.claim(b, "v", 1h);
+  board.extend(cb, 30s);
+  fx.clock.advance(31s);
+  CHECK(board.claim_next("x", 1h)->claim.job() == b);
+  CHECK_FALSE(board.claim_next("x", 1h));
+  fx.clock.advance(30s);
+  CHECK(board.claim_next("x", 1h)->claim.job() == a);
+
+  // An operator's revoke ends a back-off: the job is claimable now.
+  const fk::job_id c = board.post("c", checkout{}, fk::store<"order_id">(3));
+  board.abandon(board.claim(c, "v", 1h), "wait an hour", 1h);
+  CHECK_FALSE(board.claim_next("x", 1h));
+  board.revoke(c, "ops", "retry now");
+  CHECK(board.get(c).attempts().size() == 1);  // nothing held: nothing revoked
+  CHECK(board.claim_next("x", 1h)->claim.job() == c);
+}
+
+BOARD_TEST("a waiter wakes when an advance of the clock ends a back-off") {
+  TestType fx;
+  auto& board = fx.board;
+  const fk::job_id id = board.post("j", checkout{}, fk::store<"order_id">(1));
+  board.abandon(board.claim(id, "w", 30s), "retry later", 10s);
+  REQUIRE_FALSE(board.wait(0s));
+  std::atomic<int> woke{-1};
+  std::atomic<std::int64_t> took_ms{-1};
+  std::thread waiter{[&] {
+    const auto t0 = std::chrono::steady_clock::now();
+    woke = board.wait(60s) ? 1 : 0;
+    took_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+  }};
+  // Advance once the waiter is asleep, so that the advance is what wakes it.
+  const auto give_up = std::chrono::steady_clock::now() + 60s;
+  while (fx.waiting() == 0 && std::chrono::steady_clock::now() < give_up) std::this_thread::yield();
+  CHECK(fx.waiting() >= 1);
+  fx.clock.advance(11s);
+  waiter.join();
+  CHECK(woke == 1);
+  CHECK(took_ms < 30'000);  // woken by the advance, not at wait()'s 60 s timeout
+  CHECK(board.claim_next("w", 1h)->claim.job() == id);
 }

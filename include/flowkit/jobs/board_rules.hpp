@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <chrono>
 #include <concepts>
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -30,6 +31,13 @@ namespace flowkit::detail {
 inline void check_owner_name(std::string_view owner) {
   if (owner.empty()) throw std::invalid_argument("flowkit: a claim needs a non-empty owner");
   if (owner.size() > 4096) throw std::invalid_argument("flowkit: an owner name is at most 4096 bytes");
+}
+
+// An operator's name (board.revoke, board.trash by id): who acted, for the events, the trash and
+// the job's history.
+inline void check_operator_name(std::string_view by) {
+  if (by.empty()) throw std::invalid_argument("flowkit: an operator's action needs a non-empty name (by)");
+  if (by.size() > 4096) throw std::invalid_argument("flowkit: an operator's name is at most 4096 bytes");
 }
 
 // Claims always expire: a ttl is required and must be positive. It is taken in any duration type,
@@ -105,14 +113,57 @@ job_record make_record(std::string_view name, std::string_view flow, const Store
   return r;
 }
 
-// Throws unless c is the job's live claim.
+// reason cut to attempt_reason_max bytes, at a UTF-8 character boundary.
+inline std::string_view bounded_reason(std::string_view reason) noexcept {
+  if (reason.size() <= attempt_reason_max) return reason;
+  std::size_t cut = attempt_reason_max;
+  while (cut > 0 && (static_cast<unsigned char>(reason[cut]) & 0xC0) == 0x80) --cut;  // a continuation
+  return reason.substr(0, cut);
+}
+
+// r's current claim ended without completing the job: it joins the history, which keeps the last
+// job_attempts_kept.
+inline void record_attempt(job_record& r, attempt_end how, job_time ended, std::string_view reason) {
+  if (r.attempts.size() >= job_attempts_kept)
+    r.attempts.erase(r.attempts.begin(), r.attempts.begin() + static_cast<std::ptrdiff_t>(
+                                                                  r.attempts.size() - job_attempts_kept + 1));
+  r.attempts.push_back(
+      job_attempt{r.token, r.owner, r.owner_id, r.claimed, ended, how, std::string{bounded_reason(reason)}});
+}
+
+// How the claim with this token ended, from the history; empty if it is not there (too old).
+inline std::string how_claim_ended(const job_record& r, std::uint64_t token) {
+  for (auto a = r.attempts.rbegin(); a != r.attempts.rend(); ++a) {
+    if (a->token != token) continue;
+    switch (a->how) {
+      case attempt_end::abandoned:
+        return a->reason.empty() ? "abandoned" : "abandoned: " + a->reason;
+      case attempt_end::expired:
+        return "expired at " + format_time(a->ended);
+      case attempt_end::revoked:
+        return "revoked by " + a->reason;
+    }
+  }
+  return {};
+}
+
+// Throws unless c is the job's live claim. The message says how the claim was lost, from the
+// history when it is there.
 inline void check_claim(const job_record& r, const claim& c, job_time now) {
-  if (r.token != c.token())
-    throw claim_lost(r.id.str(), c.owner(), c.token(),
-                     r.claimed_at(now)
-                         ? "claimed again by '" + r.owner + "' (claim #" + std::to_string(r.token) + ")"
-                         : "claimed again since (claim #" + std::to_string(r.token) + ")");
-  if (r.owner.empty()) throw claim_lost(r.id.str(), c.owner(), c.token(), "abandoned");
+  if (r.token != c.token()) {
+    std::string why = how_claim_ended(r, c.token());
+    if (r.claimed_at(now)) {
+      if (!why.empty()) why += "; ";
+      why += "claimed again by '" + r.owner + "' (claim #" + std::to_string(r.token) + ")";
+    } else if (why.empty()) {
+      why = "claimed again since (claim #" + std::to_string(r.token) + ")";
+    }
+    throw claim_lost(r.id.str(), c.owner(), c.token(), why);
+  }
+  if (r.owner.empty()) {
+    const std::string why = how_claim_ended(r, c.token());
+    throw claim_lost(r.id.str(), c.owner(), c.token(), why.empty() ? "abandoned" : why);
+  }
   if (r.owner != c.owner() || r.owner_id != c.identity())
     throw not_owner(r.id.str(), c.owner(),
                     "the job is claimed by '" + r.owner + "' (process " + r.owner_id + ")");
@@ -145,23 +196,64 @@ void claim_record(Section& w, job_record& r, std::string_view owner, std::string
   const bool same_owner = r.owner == owner && r.owner_id == owner_id;
   const bool live = r.claimed_at(now);
   if (live && !same_owner) throw unclaimable_job(r.id.str(), r.owner, format_time(r.expires), r.owner_id);
+  if (r.backing_off_at(now)) throw unclaimable_job::backing_off(r.id.str(), format_time(*r.not_before));
   w.unindex(r);
   if (live) {
     r.expires = expiry_after(now, ttl);
   } else {
-    if (!r.owner.empty() && !same_owner) {
-      std::string why{"expired; taken by '"};
-      why += owner;
-      why += '\'';
-      events.push_back(job_event{job_event_kind::claim_lost, r.id, r.owner, r.token, std::move(why)});
+    if (!r.owner.empty()) {
+      // The previous claim expired (nothing was written then): its end joins the history now.
+      record_attempt(r, attempt_end::expired, r.expires, {});
+      if (!same_owner) {
+        std::string why{"expired; taken by '"};
+        why += owner;
+        why += '\'';
+        events.push_back(job_event{job_event_kind::claim_lost, r.id, r.owner, r.token, std::move(why)});
+      }
     }
     r.owner = owner;
     r.owner_id = owner_id;
+    r.claimed = now;
     r.expires = expiry_after(now, ttl);
+    r.not_before.reset();
     ++r.token;
     events.push_back(event(job_event_kind::claimed, r));
   }
   w.save(r);
+}
+
+// The job has nobody's claim and no back-off: as abandon, revoke and an operator's trash leave it.
+inline void clear_claim(job_record& r) noexcept {
+  r.owner.clear();
+  r.owner_id.clear();
+  r.expires = {};
+  r.claimed = {};
+  r.not_before.reset();
+}
+
+// An operator ends whatever claim r has (board.revoke, board.trash by id), in the board's write
+// section, r already unindexed. The token moves on, so that the holder's claim object, and any
+// checkpoint write fenced by it, fails with claim_lost from now on; a live holder is told by a
+// claim_lost event.
+inline void end_claim_by_operator(job_record& r, job_time now, std::string_view by, std::string_view reason,
+                                  std::vector<job_event>& events) {
+  if (!r.owner.empty()) {
+    if (r.claimed_at(now)) {
+      std::string why{"revoked by '"};
+      why += by;
+      why += "': ";
+      why += reason;
+      events.push_back(job_event{job_event_kind::claim_lost, r.id, r.owner, r.token, std::move(why)});
+      std::string entry{by};  // the history's reason: "<operator>: <reason>"
+      entry += ": ";
+      entry += reason;
+      record_attempt(r, attempt_end::revoked, now, entry);
+    } else {
+      record_attempt(r, attempt_end::expired, r.expires, {});  // lost before the operator came
+    }
+    ++r.token;
+  }
+  clear_claim(r);  // a back-off ends too: the operator wants the job claimable (or gone) now
 }
 
 // Listeners of one board object. Called after the change is committed, outside every lock, so a
@@ -242,7 +334,9 @@ job snapshot(Loaded&& r, job_time now) {
 //   load(id)                         the job's record (a pointer or an optional), empty if none
 //   unindex(r), save(r)              before and after a change of r's claim: its index entry
 //                                    goes, r is written and indexed under its new state
-//   remove(r), trash(r, now, why)    the job leaves the board (consumed, or into the trash)
+//   remove(r)                        the job leaves the board (consumed)
+//   trash(r, now, by, why)           the job leaves the board into the trash
+//   purge_trash()                    empties the trash, returns the ids it held
 //   release_expired(now)             the claims that expired by now become claimable (index)
 //   first_claimable(now, events)     the first claimable job in job order, as load() gives it
 template <class Derived>
@@ -324,17 +418,26 @@ class board_front {
     job_access::set_expiry(c, expires);
   }
 
-  void abandon(const flowkit::claim& c) {
-    owned(c, [&](auto& w, job_record& r, job_time, std::vector<job_event>& events) {
-      events.push_back(event(job_event_kind::abandoned, r));
+  // Gives the job up: it is UNCLAIMED at once, and its history records the attempt (abandoned,
+  // with the reason). With a positive retry_after the job backs off: nobody may claim it before
+  // now + retry_after (claim_next passes it by, claim throws unclaimable_job, listings of the
+  // claimable jobs omit it, wait() wakes when it ends), so a job that fails at once is not
+  // re-claimed in a hot loop. A negative retry_after is std::invalid_argument.
+  void abandon(const flowkit::claim& c) { abandon(c, {}, job_clock::duration::zero()); }
+  void abandon(const flowkit::claim& c, std::string_view reason,
+               job_clock::duration retry_after = job_clock::duration::zero()) {
+    if (retry_after < job_clock::duration::zero())
+      throw std::invalid_argument("flowkit: abandon's retry_after must not be negative");
+    owned(c, [&](auto& w, job_record& r, job_time now, std::vector<job_event>& events) {
+      events.push_back(event(job_event_kind::abandoned, r, std::string{reason}));
       w.unindex(r);
-      r.owner.clear();
-      r.owner_id.clear();
-      r.expires = {};
+      record_attempt(r, attempt_end::abandoned, now, reason);
+      clear_claim(r);
+      if (retry_after > job_clock::duration::zero()) r.not_before = expiry_after(now, retry_after);
       w.save(r);
       return job_time{};
     });
-    self().wake_waiters();  // claimable again
+    self().wake_waiters();  // claimable again (or, after a back-off, a new time to wake at)
   }
 
   void consume(const flowkit::claim& c) {
@@ -348,9 +451,66 @@ class board_front {
   void trash(const flowkit::claim& c, std::string_view reason) {
     owned(c, [&](auto& w, job_record& r, job_time now, std::vector<job_event>& events) {
       events.push_back(event(job_event_kind::trashed, r, std::string{reason}));
-      w.trash(r, now, reason);
+      w.trash(r, now, r.owner, reason);
       return job_time{};
     });
+  }
+
+  // Operator operations, for tools that act without holding the claim. `by` names the operator
+  // (non-empty); an unknown id is job_not_found.
+
+  // Makes the job UNCLAIMED now, whatever its claim: a live claim is lost to its holder (the token
+  // moves on: its extend, consume, abandon and fenced checkpoint writes fail with claim_lost).
+  void revoke(const job_id& id, std::string_view by, std::string_view reason) {
+    check_operator_name(by);
+    std::vector<job_event> events;
+    self().write([&](auto& w) {
+      events.clear();
+      auto r = w.load(id);
+      if (!r) throw job_not_found(id.str());
+      const job_time now = self().clock().now();
+      w.unindex(*r);
+      const std::uint64_t token = r->token;  // the claim it ends, if any
+      std::vector<job_event> lost;
+      end_claim_by_operator(*r, now, by, reason, lost);
+      events.push_back(job_event{job_event_kind::revoked, id, std::string{by}, token, std::string{reason}});
+      events.insert(events.end(), lost.begin(), lost.end());
+      w.save(*r);
+    });
+    self().wake_waiters();  // claimable now
+    listeners_.fire(events);
+  }
+
+  // Moves the job to the trash, whatever its claim (a live claim is lost as with revoke);
+  // trashed() shows `by` and `reason`.
+  void trash(const job_id& id, std::string_view by, std::string_view reason) {
+    check_operator_name(by);
+    std::vector<job_event> events;
+    self().write([&](auto& w) {
+      events.clear();
+      auto r = w.load(id);
+      if (!r) throw job_not_found(id.str());
+      const job_time now = self().clock().now();
+      // Unindexed before the claim changes: the index entry is found by it.
+      w.unindex(*r);
+      const std::uint64_t token = r->token;  // the claim it ends, if any
+      std::vector<job_event> lost;
+      end_claim_by_operator(*r, now, by, reason, lost);
+      events.push_back(job_event{job_event_kind::trashed, id, std::string{by}, token, std::string{reason}});
+      events.insert(events.end(), lost.begin(), lost.end());
+      w.trash(*r, now, by, reason);
+    });
+    listeners_.fire(events);
+  }
+
+  // Empties the trash; returns how many jobs it held.
+  std::size_t purge_trash() {
+    std::vector<job_id> ids = self().write([&](auto& w) { return w.purge_trash(); });
+    std::vector<job_event> events;
+    events.reserve(ids.size());
+    for (const job_id& id : ids) events.push_back(job_event{job_event_kind::purged, id, {}, 0, {}});
+    listeners_.fire(events);
+    return ids.size();
   }
 
   listener_id listen(job_listener fn) { return listeners_.add(std::move(fn)); }

@@ -48,7 +48,7 @@ class job_not_found : public jobboard_error {
   std::string job_id_;
 };
 
-// claim(): another owner holds a live claim.
+// claim(): another owner holds a live claim, or the job backs off (abandoned with a retry_after).
 class unclaimable_job : public jobboard_error {
  public:
   unclaimable_job(std::string job_id, std::string owner, const std::string& until,
@@ -57,10 +57,17 @@ class unclaimable_job : public jobboard_error {
                        (process.empty() ? std::string{} : " (process " + process + ")") + " until " + until),
         job_id_(std::move(job_id)),
         owner_(std::move(owner)) {}
+  // The job is UNCLAIMED but backs off until `until` (owner() is empty).
+  static unclaimable_job backing_off(std::string job_id, const std::string& until) {
+    std::string what = "flowkit: job " + job_id + " backs off until " + until + ": not claimable before then";
+    return unclaimable_job(std::move(what), std::move(job_id));
+  }
   const std::string& job_id() const noexcept { return job_id_; }
+  // Who holds the claim; empty when the job backs off.
   const std::string& owner() const noexcept { return owner_; }
 
  private:
+  unclaimable_job(std::string what, std::string job_id) : jobboard_error(what), job_id_(std::move(job_id)) {}
   std::string job_id_, owner_;
 };
 

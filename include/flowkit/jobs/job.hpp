@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <chrono>
 #include <compare>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <functional>
@@ -19,6 +20,7 @@
 #include <string_view>
 #include <system_error>
 #include <type_traits>
+#include <vector>
 
 #include <sys/random.h>
 
@@ -130,6 +132,42 @@ constexpr std::string_view to_string(job_state s) noexcept {
   return "?";
 }
 
+// How a claim ended without completing its job: its holder abandoned it, it expired and another
+// claim took the job, or an operator revoked it (board.revoke, board.trash by id).
+enum class attempt_end : std::uint8_t { abandoned = 0, expired = 1, revoked = 2 };
+
+constexpr std::string_view to_string(attempt_end e) noexcept {
+  switch (e) {
+    case attempt_end::abandoned:
+      return "abandoned";
+    case attempt_end::expired:
+      return "expired";
+    case attempt_end::revoked:
+      return "revoked";
+  }
+  return "?";
+}
+
+// One claim of a job that ended without completing it (job::attempts()): what a conductor counts
+// to tell a poison job from bad luck.
+struct job_attempt {
+  std::uint64_t token = 0;  // the claim's fencing token
+  std::string owner;        // the name the claimer gave
+  std::string identity;     // the claiming process ("host/pid/random")
+  job_time claimed{};       // when the claim was made (the epoch for a claim older than the history)
+  job_time ended{};         // abandoned or revoked: then; expired: its expiry
+  attempt_end how = attempt_end::abandoned;
+  std::string reason;  // abandoned: the holder's reason; revoked: "<operator>: <reason>"; expired: empty
+
+  friend bool operator==(const job_attempt&, const job_attempt&) = default;
+};
+
+// A job keeps its last job_attempts_kept attempts (older ones are dropped) and the first
+// attempt_reason_max bytes of each reason (cut at a UTF-8 character boundary), so that a job
+// that keeps failing cannot grow its record without limit.
+inline constexpr std::size_t job_attempts_kept = 32;
+inline constexpr std::size_t attempt_reason_max = 1024;
+
 // Listing filters: board.jobs(fk::only_unclaimed), board.jobs(fk::all_jobs).
 enum class job_filter : std::uint8_t { all, unclaimed };
 inline constexpr job_filter all_jobs = job_filter::all;
@@ -162,9 +200,24 @@ struct job_record {
   std::string owner;
   std::string owner_id;
   job_time expires{};
+  job_time claimed{};  // when the current claim was made (a renewal keeps it)
   std::uint64_t token = 0;
+  // Abandoned with a back-off: not claimable before then (kept once passed, until the next claim).
+  std::optional<job_time> not_before;
+  std::vector<job_attempt> attempts;  // oldest first, at most job_attempts_kept
 
   bool claimed_at(job_time now) const noexcept { return !owner.empty() && expires > now; }
+  bool backing_off_at(job_time now) const noexcept { return not_before && *not_before > now; }
+  bool claimable_at(job_time now) const noexcept { return !claimed_at(now) && !backing_off_at(now); }
+  // Where the claim index keeps the job: by this time while it has one (a claim's expiry, a
+  // back-off's end), among the claimable jobs otherwise. Whether that time has passed is decided
+  // by the reader.
+  std::optional<job_time> index_time() const noexcept {
+    if (!owner.empty()) return expires;
+    return not_before;
+  }
+
+  friend bool operator==(const job_record&, const job_record&) = default;
 };
 
 struct job_access;
@@ -216,7 +269,17 @@ class job {
   std::optional<job_time> expires() const noexcept {
     return state_ == job_state::claimed ? std::optional<job_time>{rec_.expires} : std::nullopt;
   }
-  // How many claims the job has had; a live claim's token equals it.
+  // When claimed: when the current claim was made (a renewal keeps it).
+  std::optional<job_time> claimed() const noexcept {
+    return state_ == job_state::claimed ? std::optional<job_time>{rec_.claimed} : std::nullopt;
+  }
+  // While the job backs off (abandoned with a retry_after), as of the read: it is UNCLAIMED but
+  // not claimable before this time.
+  std::optional<job_time> not_before() const noexcept { return rec_.not_before; }
+  // The claims that ended without completing the job, oldest first: the last job_attempts_kept.
+  const std::vector<job_attempt>& attempts() const noexcept { return rec_.attempts; }
+  // The fencing token: +1 with every new claim and every claim an operator ended (revoke, trash
+  // by id); a live claim's token equals it.
   std::uint64_t token() const noexcept { return rec_.token; }
 
   // The store the job was posted with, typed: job.store<decltype(fk::store<"order_id">(0))>().
@@ -248,7 +311,7 @@ class job {
 struct trashed_job {
   flowkit::job job;  // state complete
   std::string reason;
-  std::string by;  // the owner that trashed it
+  std::string by;  // the owner that trashed it, or the operator (board.trash(id, by, reason))
   job_time when{};
 };
 
@@ -267,7 +330,9 @@ enum class job_event_kind : std::uint8_t {
   abandoned,
   trashed,
   claim_lost,
-  corrupt
+  corrupt,
+  revoked,  // an operator made the job UNCLAIMED, whatever its claim (board.revoke)
+  purged    // the job left the trash (board.purge_trash)
 };
 
 constexpr std::string_view to_string(job_event_kind k) noexcept {
@@ -286,6 +351,10 @@ constexpr std::string_view to_string(job_event_kind k) noexcept {
       return "claim_lost";
     case job_event_kind::corrupt:
       return "corrupt";
+    case job_event_kind::revoked:
+      return "revoked";
+    case job_event_kind::purged:
+      return "purged";
   }
   return "?";
 }
@@ -293,9 +362,11 @@ constexpr std::string_view to_string(job_event_kind k) noexcept {
 struct job_event {
   job_event_kind kind{};
   flowkit::job_id job;
-  std::string owner;        // claimed/consumed/abandoned/trashed: the actor; claim_lost: who lost it
+  // claimed/consumed/abandoned/trashed/revoked: the actor (an operator's name for revoke and for
+  // trash by id); claim_lost: who lost it
+  std::string owner;
   std::uint64_t token = 0;  // the claim's fencing token, where there is one
-  std::string detail;       // claim_lost: why; trashed: the reason; corrupt: what is wrong
+  std::string detail;       // claim_lost: why; abandoned/trashed/revoked: the reason; corrupt: what is wrong
 };
 
 using job_listener = std::function<void(const job_event&)>;
@@ -308,12 +379,14 @@ struct job_access {
   static job make_job(job_record rec, job_time now) {
     job j;
     j.state_ = rec.claimed_at(now) ? job_state::claimed : job_state::unclaimed;
+    if (!rec.backing_off_at(now)) rec.not_before.reset();  // a back-off that has passed is none
     j.rec_ = std::move(rec);
     return j;
   }
   static job make_complete(job_record rec) {
     job j;
     j.state_ = job_state::complete;
+    rec.not_before.reset();  // never claimable again
     j.rec_ = std::move(rec);
     return j;
   }

@@ -9,7 +9,13 @@
 //   extend    -> heartbeat: the claim's expiry becomes now + ttl
 //   abandon   -> CLAIMED -> UNCLAIMED;  consume -> COMPLETE (removed);  trash -> COMPLETE (moved
 //                to the trash with a reason). All three need the live claim: claim_lost/not_owner.
+//                abandon(claim, reason, retry_after): the job backs off, not claimable before
+//                now + retry_after. A job keeps the claims that ended without completing it
+//                (job::attempts(): abandoned, expired, revoked).
 //   wait      -> true once a claimable job exists, false at the timeout
+// and, for operators (an admin tool), who act without holding the claim:
+//   revoke(id, by, reason) -> UNCLAIMED now, whatever its claim; the holder's claim is lost
+//   trash(id, by, reason)  -> into the trash, whatever its claim;  purge_trash -> empties it
 // docs/jobboard.md has the state diagram and the expiry rules.
 
 #include <flowkit/core/store.hpp>
@@ -17,6 +23,7 @@
 
 #include <chrono>
 #include <concepts>
+#include <cstddef>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -39,9 +46,13 @@ concept jobboard = requires(B& b, const B& cb, const job_id& id, claim& c, const
   { b.claim_next(s, d) } -> std::same_as<std::optional<claimed_job>>;
   b.extend(c, d);
   b.abandon(cc);
+  b.abandon(cc, s, d);
   b.consume(cc);
   b.trash(cc, s);
   { cb.trashed() } -> std::same_as<std::vector<trashed_job>>;
+  b.revoke(id, s, s);
+  b.trash(id, s, s);
+  { b.purge_trash() } -> std::same_as<std::size_t>;
   { b.wait(d) } -> std::same_as<bool>;
   { b.listen(fn) } -> std::same_as<listener_id>;
   b.unlisten(lid);

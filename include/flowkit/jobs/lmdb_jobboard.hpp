@@ -16,7 +16,8 @@
 //                    (1 byte) + sequence (8 bytes, big-endian):
 //                    'r' + order key: the claimable jobs (never claimed, abandoned, or whose claim
 //                    expired and was seen to), in listing order;
-//                    'x' + expiry + order key: the claimed jobs, by claim expiry.
+//                    'x' + time + order key: the claimed jobs, by claim expiry, and the jobs that
+//                    back off, by the back-off's end.
 //                    Every job is in exactly one of them; claim_next moves the claims that expired
 //                    from 'x' to 'r', then takes the first 'r'; a listing merges both by order key.
 //   fk.jobs.trash    job id -> trashed record with who, when and why
@@ -136,7 +137,7 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
         try {
           const auto bytes = t.get(dbs_.jobs, detail::id_key(*id));
           if (!bytes) throw corrupt_job(id->str(), "listed in the index, missing from the jobs");
-          if (filter == only_unclaimed && detail::view_record(*id, *bytes).claimed_at(now)) continue;
+          if (filter == only_unclaimed && !detail::view_record(*id, *bytes).claimable_at(now)) continue;
           js.push_back(detail::job_access::make_job(detail::decode_record(*id, *bytes), now));
         } catch (const corrupt_job& e) {
           problems.push_back(job_event{job_event_kind::corrupt, *id, {}, 0, e.what()});
@@ -209,9 +210,10 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
 
   // True as soon as a claimable job exists, false at the timeout or when stop is requested.
   // Wakes when any process posts or abandons (shared futex, see detail/lmdb_notify.hpp) and when
-  // the earliest live claim expires; it never polls. Each look reads the front of the two claim
-  // indexes, not every job. The timeout is real (steady) time, whatever the board's clock; with a
-  // manual clock a claim expires when an advance says so, and the advance wakes this wait.
+  // the earliest live claim expires or back-off ends; it never polls. Each look reads the front of
+  // the two claim indexes, not every job. The timeout is real (steady) time, whatever the board's
+  // clock; with a manual clock a claim expires when an advance says so, and the advance wakes
+  // this wait.
   bool wait(std::chrono::nanoseconds timeout, std::stop_token stop = {}) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     detail::shared_notifier& n = env_->notifier();
@@ -284,16 +286,28 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
       b.index(t, r);
     }
     void remove(const detail::job_record& r) { b.remove(t, r); }
-    void trash(const detail::job_record& r, job_time now, std::string_view reason) {
+    void trash(const detail::job_record& r, job_time now, std::string_view by, std::string_view reason) {
       std::string entry;
-      detail::encode_trash_entry(r, now, reason, buffer(), entry);
+      detail::encode_trash_entry(r, now, by, reason, buffer(), entry);
       t.put(b.dbs_.trash, detail::id_key(r.id), entry);
       b.remove(t, r);
     }
+    // Every entry's id (damaged keys included in the count, not in the ids), then the database
+    // emptied in place (mdb_drop with del = 0 keeps it open).
+    std::vector<job_id> purge_trash() {
+      std::vector<job_id> ids;
+      {
+        detail::lmdb_cursor cur{t, b.dbs_.trash};
+        for (auto kv = cur.first(); kv; kv = cur.next())
+          if (const auto id = detail::id_from_key(kv->first)) ids.push_back(*id);
+      }
+      detail::lmdb_check(::mdb_drop(t.handle(), b.dbs_.trash, 0), "mdb_drop", t.path());
+      return ids;
+    }
     void release_expired(job_time now) { b.release_expired(t, now); }
-    // The first job of 'r' that is not claimed at now. Corrupt records are skipped (and reported
-    // in events); a claim found live in 'r' (the clock stepped back past its expiry) goes
-    // back to 'x'.
+    // The first job of 'r' that is claimable at now. Corrupt records are skipped (and reported
+    // in events); a claim found live, or a back-off not over, in 'r' (the clock stepped back past
+    // its time) goes back to 'x'.
     std::optional<detail::job_record> first_claimable(job_time now, std::vector<job_event>& events) {
       std::optional<detail::job_record> pick;
       std::vector<detail::job_record> stale;  // in 'r', yet claimed: put back in 'x'
@@ -308,7 +322,7 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
             if (!bytes)
               throw corrupt_job(id->str(), "listed as claimable in the index, missing from the jobs");
             detail::job_record r = detail::decode_record(*id, *bytes);
-            if (r.claimed_at(now))
+            if (!r.claimable_at(now))
               stale.push_back(std::move(r));  // the clock stepped back past its expiry
             else
               pick = std::move(r);
@@ -355,29 +369,31 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
     t.put(dbs_.jobs, detail::id_key(r.id), buf, flags);
   }
 
-  // The claim index. A job without an owner is in 'r'; a claimed one in 'x' under its expiry,
-  // until claim_next finds that expiry passed and moves it to 'r' (its record keeps the old owner,
-  // so that the next claim can report whom it displaced). unindex removes a job from wherever its
-  // record says it may be, so every change of a claim is unindex, change, index.
+  // The claim index. A job with neither an owner nor a back-off is in 'r'; a claimed one is in
+  // 'x' under its expiry, a backing-off one under its back-off's end (index_time()), until
+  // claim_next finds that time passed and moves it to 'r' (a claim's record keeps the old owner,
+  // so that the next claim can report whom it displaced and record the expired attempt). unindex
+  // removes a job from wherever its record says it may be, so every change of a claim is unindex,
+  // change, index.
   void index(detail::lmdb_txn& t, const detail::job_record& r) {
-    if (r.owner.empty())
-      t.put(dbs_.index, detail::index_key(detail::index_ready, r.priority, r.sequence), detail::id_key(r.id));
-    else
-      t.put(dbs_.index, detail::expiry_index_key(detail::to_ns(r.expires), r.priority, r.sequence),
+    if (const auto when = r.index_time())
+      t.put(dbs_.index, detail::expiry_index_key(detail::to_ns(*when), r.priority, r.sequence),
             detail::id_key(r.id));
+    else
+      t.put(dbs_.index, detail::index_key(detail::index_ready, r.priority, r.sequence), detail::id_key(r.id));
   }
   void unindex(detail::lmdb_txn& t, const detail::job_record& r) {
     t.del(dbs_.index, detail::index_key(detail::index_ready, r.priority, r.sequence));
-    if (!r.owner.empty())
-      t.del(dbs_.index, detail::expiry_index_key(detail::to_ns(r.expires), r.priority, r.sequence));
+    if (const auto when = r.index_time())
+      t.del(dbs_.index, detail::expiry_index_key(detail::to_ns(*when), r.priority, r.sequence));
   }
   void remove(detail::lmdb_txn& t, const detail::job_record& r) {
     unindex(t, r);
     t.del(dbs_.jobs, detail::id_key(r.id));
   }
 
-  // Moves the claims whose expiry has passed from 'x' to 'r': each claim once, so the cost is paid
-  // by the expiries, not by every claim_next.
+  // Moves the claims whose expiry has passed, and the back-offs that ended, from 'x' to 'r': each
+  // once, so the cost is paid by the expiries, not by every claim_next.
   void release_expired(detail::lmdb_txn& t, job_time now) {
     std::vector<std::pair<std::string, std::string>> expired;  // 'x' key, job id
     {
@@ -397,14 +413,14 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
     }
   }
 
-  // A job whose record is sound and not claimed at now (for wait()).
+  // A job whose record is sound and claimable at now (for wait()).
   bool claimable(const detail::lmdb_txn& t, std::string_view id_bytes, job_time now) const {
     const auto id = detail::id_from_key(id_bytes);
     if (!id) return false;
     const auto bytes = t.get(dbs_.jobs, id_bytes);
     if (!bytes) return false;
     try {
-      return !detail::view_record(*id, *bytes).claimed_at(now);
+      return detail::view_record(*id, *bytes).claimable_at(now);
     } catch (const corrupt_job&) {
       return false;  // not claimable; listings report it
     }

@@ -60,7 +60,7 @@ class memory_jobboard : public detail::board_front<memory_jobboard> {
     out.reserve(order_.size());
     for (const auto& [key, id] : order_) {
       const detail::job_record& r = jobs_.at(id);
-      if (filter == only_unclaimed && r.claimed_at(now)) continue;
+      if (filter == only_unclaimed && !r.claimable_at(now)) continue;
       out.push_back(detail::job_access::make_job(r, now));
     }
     return out;
@@ -83,18 +83,20 @@ class memory_jobboard : public detail::board_front<memory_jobboard> {
     return trash_;
   }
 
-  // True as soon as a claimable job exists (also when a claim expires), false at the timeout or
-  // when stop is requested. The timeout is real (steady) time, whatever the board's clock; with a
-  // manual clock a claim expires when an advance says so, and the advance wakes this wait.
+  // True as soon as a claimable job exists (also when a claim expires or a back-off ends), false
+  // at the timeout or when stop is requested. The timeout is real (steady) time, whatever the
+  // board's clock; with a manual clock a claim expires when an advance says so, and the advance
+  // wakes this wait.
   bool wait(std::chrono::nanoseconds timeout, std::stop_token stop = {}) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     std::unique_lock lk{mu_};
     for (;;) {
       const job_time now = clock_.now();
-      std::optional<job_time> next_expiry;
+      std::optional<job_time> next_expiry;  // of a claim or a back-off
       for (const auto& [id, r] : jobs_) {
-        if (!r.claimed_at(now)) return true;
-        if (!next_expiry || r.expires < *next_expiry) next_expiry = r.expires;
+        if (r.claimable_at(now)) return true;
+        const job_time t = *r.index_time();  // not claimable: claimed or backing off
+        if (!next_expiry || t < *next_expiry) next_expiry = t;
       }
       auto until = deadline;
       if (const auto to_expiry = next_expiry ? clock_.real_time_until(*next_expiry) : std::nullopt) {
@@ -110,7 +112,7 @@ class memory_jobboard : public detail::board_front<memory_jobboard> {
       if (std::chrono::steady_clock::now() >= deadline) {
         const job_time later = clock_.now();
         return std::any_of(jobs_.begin(), jobs_.end(),
-                           [&](const auto& kv) { return !kv.second.claimed_at(later); });
+                           [&](const auto& kv) { return kv.second.claimable_at(later); });
       }
     }
   }
@@ -136,13 +138,21 @@ class memory_jobboard : public detail::board_front<memory_jobboard> {
     void unindex(const detail::job_record& r) { b.unindex_locked(r); }
     void save(const detail::job_record& r) { b.index_locked(r); }
     void remove(const detail::job_record& r) { b.erase_locked(r); }
-    void trash(const detail::job_record& r, job_time now, std::string_view reason) {
+    void trash(const detail::job_record& r, job_time now, std::string_view by, std::string_view reason) {
       b.trash_.push_back(
-          trashed_job{detail::job_access::make_complete(r), std::string{reason}, r.owner, now});
+          trashed_job{detail::job_access::make_complete(r), std::string{reason}, std::string{by}, now});
       b.erase_locked(r);
     }
-    // As on the LMDB board: claims that expired move to ready_, then ready_'s first job is the
-    // first claimable one; the cost does not grow with the claims held.
+    std::vector<job_id> purge_trash() {
+      std::vector<job_id> ids;
+      ids.reserve(b.trash_.size());
+      for (const trashed_job& t : b.trash_) ids.push_back(t.job.id());
+      b.trash_.clear();
+      return ids;
+    }
+    // As on the LMDB board: claims that expired and back-offs that ended move to ready_, then
+    // ready_'s first job is the first claimable one; the cost does not grow with the claims held
+    // or the jobs backing off.
     void release_expired(job_time now) {
       while (!b.expiring_.empty() && b.expiring_.begin()->first.first <= now) {
         b.ready_.emplace(b.expiring_.begin()->first.second, b.expiring_.begin()->second);
@@ -152,8 +162,8 @@ class memory_jobboard : public detail::board_front<memory_jobboard> {
     detail::job_record* first_claimable(job_time now, std::vector<job_event>&) {
       while (!b.ready_.empty()) {
         detail::job_record& r = b.jobs_.at(b.ready_.begin()->second);
-        if (!r.claimed_at(now)) return &r;
-        b.unindex_locked(r);  // the clock stepped back past its expiry: claimed again
+        if (r.claimable_at(now)) return &r;
+        b.unindex_locked(r);  // the clock stepped back past its expiry: claimed (or backing off) again
         b.index_locked(r);
       }
       return nullptr;
@@ -176,17 +186,18 @@ class memory_jobboard : public detail::board_front<memory_jobboard> {
     cv_.notify_all();
   }
 
-  // Claimable jobs in ready_ (job order), claimed ones in expiring_ (expiry, then job order), as
-  // the LMDB board's index; a claim that expired stays in expiring_ until claim_next moves it.
+  // Claimable jobs in ready_ (job order), claimed and backing-off ones in expiring_ (by the
+  // claim's expiry or the back-off's end, then job order), as the LMDB board's index; a claim that
+  // expired (a back-off that ended) stays in expiring_ until claim_next moves it.
   void index_locked(const detail::job_record& r) {
-    if (r.owner.empty())
-      ready_.emplace(detail::order_of(r), r.id);
+    if (const auto t = r.index_time())
+      expiring_.emplace(std::pair{*t, detail::order_of(r)}, r.id);
     else
-      expiring_.emplace(std::pair{r.expires, detail::order_of(r)}, r.id);
+      ready_.emplace(detail::order_of(r), r.id);
   }
   void unindex_locked(const detail::job_record& r) {
     ready_.erase(detail::order_of(r));
-    if (!r.owner.empty()) expiring_.erase(std::pair{r.expires, detail::order_of(r)});
+    if (const auto t = r.index_time()) expiring_.erase(std::pair{*t, detail::order_of(r)});
   }
 
   void erase_locked(const detail::job_record& r) {

@@ -1,15 +1,24 @@
 #pragma once
-// The byte layout of a job record in a board file (board format 2, record version 2). Little-endian, fixed
-// header first so that claim checks read a few fields; a checksum over the whole record so that a damaged
-// record is reported as corrupt instead of served.
+// The byte layout of a job record in a board file (board format 2, record version 3). Little-endian,
+// fixed header first so that claim checks read a few fields; a checksum over the whole record so
+// that a damaged record is reported as corrupt instead of served.
 //
-//   0  u8  record version (2)        1  u8  priority        2  u16 zero
+//   0  u8  record version (3)        1  u8  priority        2  u16 zero
 //   4  u32 FNV-1a of bytes [0,4) and [8,end)
 //   8  u64 sequence    16 i64 created (ns since epoch)    24 i64 claim expiry (ns)
-//   32 u64 token (claims so far)
-//   40 seven strings, each u32 length + bytes: owner, owner identity (the claiming process),
+//   32 u64 token (the fencing token)
+//   40 i64 claimed: when the current claim was made (ns)
+//   48 i64 not before: the end of a back-off (ns); INT64_MIN when the job has none
+//   56 seven strings, each u32 length + bytes: owner, owner identity (the claiming process),
 //      name, flow, flow_detail, store signature, store bytes (a Boost binary archive without
 //      header)
+//   then the history: u32 count, and each attempt, oldest first: u64 token, i64 claimed (ns),
+//      i64 ended (ns), u8 how (0 abandoned, 1 expired, 2 revoked), and three strings: owner,
+//      owner identity, reason
+//
+// Record version 2 (written before the history) is the same without bytes 40..56 and without the
+// history; it is read as a record with neither (a claim's time unknown: the epoch), and written
+// back as version 3 by the next change of the job.
 //
 // Every decoder of a board's stored bytes is here (decode_record, view_record,
 // decode_trash_entry, id_from_key): bytes in, a record out or corrupt_job. A fuzzer drives them
@@ -21,16 +30,22 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace flowkit::detail {
 
-inline constexpr std::uint8_t record_version = 2;
+inline constexpr std::uint8_t record_version = 3;
+inline constexpr std::uint8_t record_version_2 = 2;  // still read
 inline constexpr std::size_t record_strings = 7;
-inline constexpr std::size_t record_header = 40;
+inline constexpr std::size_t record_header = 56;
+inline constexpr std::size_t record_header_2 = 40;
+inline constexpr std::int64_t no_time_ns = std::numeric_limits<std::int64_t>::min();  // not before: none
+inline constexpr std::size_t attempt_fixed = 8 + 8 + 8 + 1;  // token, claimed, ended, how
 
 inline std::uint32_t fnv1a(std::string_view bytes, std::uint32_t h = 2166136261u) noexcept {
   for (const char c : bytes) {
@@ -55,47 +70,98 @@ inline void encode_record(const job_record& r, std::string& out) {
   put_le(out, static_cast<std::uint64_t>(to_ns(r.created)), 8);
   put_le(out, static_cast<std::uint64_t>(to_ns(r.expires)), 8);
   put_le(out, r.token, 8);
+  put_le(out, static_cast<std::uint64_t>(to_ns(r.claimed)), 8);
+  put_le(out, static_cast<std::uint64_t>(r.not_before ? to_ns(*r.not_before) : no_time_ns), 8);
   for (std::string_view s :
        {std::string_view{r.owner}, std::string_view{r.owner_id}, std::string_view{r.name},
         std::string_view{r.flow}, std::string_view{r.flow_detail}, std::string_view{r.store_signature},
         std::string_view{r.store_bytes}})
     put_str(out, s);
+  put_le(out, r.attempts.size(), 4);
+  for (const job_attempt& a : r.attempts) {
+    put_le(out, a.token, 8);
+    put_le(out, static_cast<std::uint64_t>(to_ns(a.claimed)), 8);
+    put_le(out, static_cast<std::uint64_t>(to_ns(a.ended)), 8);
+    out.push_back(static_cast<char>(a.how));
+    put_str(out, a.owner);
+    put_str(out, a.identity);
+    put_str(out, a.reason);
+  }
   set_le(out, 4, record_checksum(out), 4);
 }
 
 // The fields claim decisions need, read in place. Throws corrupt_job.
 struct record_view {
   std::string_view bytes;
+  std::uint8_t version;
   job_priority priority;
   std::uint64_t sequence;
   std::int64_t expires_ns;
   std::uint64_t token;
+  std::int64_t not_before_ns;  // no_time_ns: none
   std::string_view owner;
 
   bool claimed_at(job_time now) const noexcept { return !owner.empty() && from_ns(expires_ns) > now; }
+  bool backing_off_at(job_time now) const noexcept {
+    return not_before_ns != no_time_ns && from_ns(not_before_ns) > now;
+  }
+  bool claimable_at(job_time now) const noexcept { return !claimed_at(now) && !backing_off_at(now); }
 };
 
 inline record_view view_record(const job_id& id, std::string_view rec) {
   auto bad = [&](const std::string& why) { return corrupt_job(id.str(), why); };
-  if (rec.size() < record_header + record_strings * 4)
-    throw bad("record of " + std::to_string(rec.size()) + " bytes is too short");
-  if (static_cast<std::uint8_t>(rec[0]) != record_version)
-    throw bad("unknown record version " + std::to_string(static_cast<unsigned char>(rec[0])));
+  if (rec.empty()) throw bad("record of 0 bytes is too short");
+  const auto version = static_cast<std::uint8_t>(rec[0]);
+  if (version != record_version && version != record_version_2)
+    throw bad("unknown record version " + std::to_string(version));
+  const std::size_t header = version == record_version ? record_header : record_header_2;
+  // The strings' lengths, and version 3's attempt count, at the least.
+  const std::size_t least = header + record_strings * 4 + (version == record_version ? 4 : 0);
+  if (rec.size() < least) throw bad("record of " + std::to_string(rec.size()) + " bytes is too short");
   if (static_cast<std::uint32_t>(get_le(rec, 4, 4)) != record_checksum(rec)) throw bad("checksum mismatch");
+  // Version 3 writes zeros there; anything else would not be written back as it was read.
+  if (version == record_version && get_le(rec, 2, 2) != 0) throw bad("reserved bytes are not zero");
   const auto prio = static_cast<std::uint8_t>(rec[1]);
   if (prio > 4) throw bad("priority " + std::to_string(prio) + " out of range");
-  const std::uint32_t owner_len = static_cast<std::uint32_t>(get_le(rec, record_header, 4));
-  if (owner_len > rec.size() - record_header - 4) throw bad("field overruns the record");
+  const std::uint32_t owner_len = static_cast<std::uint32_t>(get_le(rec, header, 4));
+  if (owner_len > rec.size() - header - 4) throw bad("field overruns the record");
   return record_view{rec,
+                     version,
                      static_cast<job_priority>(prio),
                      get_le(rec, 8, 8),
                      static_cast<std::int64_t>(get_le(rec, 24, 8)),
                      get_le(rec, 32, 8),
-                     rec.substr(record_header + 4, owner_len)};
+                     version == record_version ? static_cast<std::int64_t>(get_le(rec, 48, 8)) : no_time_ns,
+                     rec.substr(header + 4, owner_len)};
 }
+
+// Reads a record's fields from `at` on; throws corrupt_job where one would overrun it.
+class record_reader {
+ public:
+  record_reader(const job_id& id, std::string_view rec, std::size_t at) : id_(id), rec_(rec), at_(at) {}
+  std::size_t at() const noexcept { return at_; }
+  std::uint64_t fixed(int bytes) {
+    if (rec_.size() - at_ < static_cast<std::size_t>(bytes)) throw corrupt_job(id_.str(), "record truncated");
+    const std::uint64_t v = get_le(rec_, at_, bytes);
+    at_ += static_cast<std::size_t>(bytes);
+    return v;
+  }
+  void text(std::string& out) {
+    const std::size_t len = fixed(4);
+    if (len > rec_.size() - at_) throw corrupt_job(id_.str(), "field overruns the record");
+    out.assign(rec_.substr(at_, len));
+    at_ += len;
+  }
+
+ private:
+  const job_id& id_;
+  std::string_view rec_;
+  std::size_t at_;
+};
 
 inline job_record decode_record(const job_id& id, std::string_view rec) {
   const record_view v = view_record(id, rec);
+  const bool v3 = v.version == record_version;
   job_record r;
   r.id = id;
   r.priority = v.priority;
@@ -103,30 +169,48 @@ inline job_record decode_record(const job_id& id, std::string_view rec) {
   r.created = from_ns(static_cast<std::int64_t>(get_le(rec, 16, 8)));
   r.expires = from_ns(v.expires_ns);
   r.token = v.token;
-  std::size_t at = record_header;
-  for (std::string* field :
-       {&r.owner, &r.owner_id, &r.name, &r.flow, &r.flow_detail, &r.store_signature, &r.store_bytes}) {
-    if (rec.size() - at < 4) throw corrupt_job(id.str(), "record truncated");
-    const std::size_t len = get_le(rec, at, 4);
-    at += 4;
-    if (len > rec.size() - at) throw corrupt_job(id.str(), "field overruns the record");
-    field->assign(rec.substr(at, len));
-    at += len;
+  if (v3) {
+    r.claimed = from_ns(static_cast<std::int64_t>(get_le(rec, 40, 8)));
+    if (v.not_before_ns != no_time_ns) r.not_before = from_ns(v.not_before_ns);
   }
-  if (at != rec.size()) throw corrupt_job(id.str(), "trailing bytes after the record");
+  record_reader in{id, rec, v3 ? record_header : record_header_2};
+  for (std::string* field :
+       {&r.owner, &r.owner_id, &r.name, &r.flow, &r.flow_detail, &r.store_signature, &r.store_bytes})
+    in.text(*field);
+  if (v3) {
+    const std::size_t count = in.fixed(4);
+    // Each attempt takes attempt_fixed + 12 bytes at the least: a count the bytes cannot hold is
+    // refused before anything is reserved for it.
+    if (count > (rec.size() - in.at()) / (attempt_fixed + 12))
+      throw corrupt_job(id.str(), "history of " + std::to_string(count) + " attempts overruns the record");
+    r.attempts.resize(count);
+    for (job_attempt& a : r.attempts) {
+      a.token = in.fixed(8);
+      a.claimed = from_ns(static_cast<std::int64_t>(in.fixed(8)));
+      a.ended = from_ns(static_cast<std::int64_t>(in.fixed(8)));
+      const auto how = static_cast<std::uint8_t>(in.fixed(1));
+      if (how > static_cast<std::uint8_t>(attempt_end::revoked))
+        throw corrupt_job(id.str(), "attempt end " + std::to_string(how) + " out of range");
+      a.how = static_cast<attempt_end>(how);
+      in.text(a.owner);
+      in.text(a.identity);
+      in.text(a.reason);
+    }
+  }
+  if (in.at() != rec.size()) throw corrupt_job(id.str(), "trailing bytes after the record");
   return r;
 }
 
 // A trash entry (fk.jobs.trash): u32 length + the job's record, i64 when (ns), then two strings:
-// who trashed it (the record's owner) and why. rec_buf is a scratch buffer for the record.
-inline void encode_trash_entry(const job_record& r, job_time when, std::string_view reason,
-                               std::string& rec_buf, std::string& out) {
+// who trashed it (the owner, or the operator) and why. rec_buf is a scratch buffer for the record.
+inline void encode_trash_entry(const job_record& r, job_time when, std::string_view by,
+                               std::string_view reason, std::string& rec_buf, std::string& out) {
   encode_record(r, rec_buf);
   out.clear();
   put_le(out, rec_buf.size(), 4);
   out += rec_buf;
   put_le(out, static_cast<std::uint64_t>(to_ns(when)), 8);
-  put_str(out, r.owner);
+  put_str(out, by);
   put_str(out, reason);
 }
 

@@ -85,9 +85,26 @@ std::string iso(fk::job_time t) {
 
 json time_or_null(const std::optional<fk::job_time>& t) { return t ? json(iso(*t)) : json(nullptr); }
 
+// A job's history as `jobs show` writes it, against the job the library reads.
+void check_attempts(const json& attempts, const fk::job& job) {
+  INFO(attempts.dump());
+  REQUIRE(attempts.size() == job.attempts().size());
+  for (std::size_t i = 0; i < job.attempts().size(); ++i) {
+    const fk::job_attempt& a = job.attempts()[i];
+    CHECK(attempts[i].at("token") == a.token);
+    CHECK(attempts[i].at("owner") == a.owner);
+    CHECK(attempts[i].at("identity") == a.identity);
+    CHECK(attempts[i].at("claimed") == iso(a.claimed));
+    CHECK(attempts[i].at("ended") == iso(a.ended));
+    CHECK(attempts[i].at("how") == std::string{fk::to_string(a.how)});
+    CHECK(attempts[i].at("reason") == a.reason);
+  }
+}
+
 // The file the tests read: a board and a checkpoint store in one directory.
 //   jobs:  "order 1" (HIGH, claimed by worker-1), "order 2" (checkpoints to run-ok),
-//          "refund 3" (LOW, a store of two slots); "poison" trashed by worker-2
+//          "refund 3" (LOW, a store of two slots, abandoned by worker-5 and backing off for an
+//          hour); "poison" trashed by worker-2
 //   runs:  run-ok (orders, SUCCESS), run-reverted (refunds, REVERTED: decline threw),
 //          run-retried (orders, SUCCESS on the third attempt of a retried subflow)
 struct sample {
@@ -106,6 +123,7 @@ struct sample {
     trashed = board.post("poison", "checkout", fk::store<"order_id">(4));
     board.claim(claimed, "worker-1", 1h);
     board.trash(board.claim(trashed, "worker-2", 1h), "card expired");
+    board.abandon(board.claim(low, "worker-5", 1h), "out of memory", 1h);
 
     auto fetch =
         fk::task<"fetch">(fk::inputs<"order_id">, fk::outputs<"amount">, [](int id) { return id * 2.5; });
@@ -151,7 +169,9 @@ void check_job(const json& j, const fk::job& job) {
   CHECK(j.at("priority") == std::string{fk::to_string(job.priority())});
   CHECK(j.at("state") == std::string{fk::to_string(job.state())});
   CHECK(j.at("owner") == (job.owner() ? json(*job.owner()) : json(nullptr)));
+  CHECK(j.at("claimed") == time_or_null(job.claimed()));
   CHECK(j.at("expires") == time_or_null(job.expires()));
+  CHECK(j.at("not_before") == time_or_null(job.not_before()));
   CHECK(j.at("token") == job.token());
   CHECK(j.at("created") == iso(job.created()));
 }
@@ -208,6 +228,8 @@ TEST_CASE("jobs list --json: the board's jobs, in the board's order, as the libr
   CHECK(doc["jobs"][1]["id"] == s.linked.str());
   CHECK(doc["jobs"][1]["expires"].is_null());
   CHECK(doc["jobs"][2]["id"] == s.low.str());  // LOW last
+  CHECK(doc["jobs"][2]["state"] == "UNCLAIMED");
+  CHECK(doc["jobs"][2]["not_before"].is_string());  // backing off
   CHECK(doc.at("corrupt").empty());
 }
 
@@ -228,6 +250,20 @@ TEST_CASE("jobs show --json: every field, the store's signature and size, the ru
     CHECK(j.at("store").at("bytes") == job.store_bytes().size());
     CHECK(j.at("trashed").is_null());
     CHECK(j.at("run").is_null());  // it checkpoints to a run of its own id, not yet made
+    CHECK(j.at("attempts").empty());
+  }
+  SECTION("a job with a history: its abandoned claim, and the back-off") {
+    const outcome r = admin({"jobs", "show", s.arg(), s.low.str(), "--json"});
+    REQUIRE(r.code == 0);
+    const json j = r.doc().at("job");
+    const fk::job job = board.get(s.low);
+    check_job(j, job);
+    check_attempts(j.at("attempts"), job);
+    REQUIRE(j.at("attempts").size() == 1);
+    CHECK(j["attempts"][0]["owner"] == "worker-5");
+    CHECK(j["attempts"][0]["how"] == "abandoned");
+    CHECK(j["attempts"][0]["reason"] == "out of memory");
+    CHECK(j.at("not_before") == iso(*job.not_before()));
   }
   SECTION("a job whose run is in the store") {
     const outcome r = admin({"jobs", "show", s.arg(), s.linked.str(), "--json"});
@@ -440,7 +476,7 @@ TEST_CASE("tables for people: aligned columns, readable times", "[admin]") {
     std::istringstream in{r.out};
     for (std::string line; std::getline(in, line);) lines.push_back(line);
     REQUIRE(lines.size() == 4);
-    CHECK_THAT(lines[0], Catch::StartsWith("ID") && Catch::Contains("NAME") && Catch::Contains("EXPIRES") &&
+    CHECK_THAT(lines[0], Catch::StartsWith("ID") && Catch::Contains("NAME") && Catch::Contains("UNTIL") &&
                              Catch::EndsWith("TOKEN"));
     const std::size_t name_at = lines[0].find("NAME"), state_at = lines[0].find("STATE");
     CHECK(lines[1].substr(0, 36) == s.claimed.str());
@@ -450,6 +486,13 @@ TEST_CASE("tables for people: aligned columns, readable times", "[admin]") {
     CHECK(lines[2].substr(name_at, 7) == "order 2");
     CHECK(lines[3].substr(name_at, 8) == "refund 3");
     CHECK(lines[3].substr(state_at, 9) == "UNCLAIMED");
+    CHECK_THAT(lines[3], Catch::Contains("not before: in 59m"));
+  }
+  SECTION("jobs show: the history as a table") {
+    const outcome r = admin({"jobs", "show", s.arg(), s.low.str()});
+    REQUIRE(r.code == 0);
+    CHECK_THAT(r.out, Catch::Contains("backing off") && Catch::Contains("worker-5") &&
+                          Catch::Contains("abandoned") && Catch::Contains("out of memory"));
   }
   SECTION("jobs show") {
     const outcome r = admin({"jobs", "show", s.arg(), s.linked.str()});
@@ -489,7 +532,7 @@ TEST_CASE("reading commands change nothing in the file", "[admin]") {
 TEST_CASE("what is not a flowkit board or store is refused in one line, and left as it was", "[admin]") {
   fk::test::temp_dir dir;
   const std::vector<std::string> command = GENERATE(values<std::vector<std::string>>(
-      {{"jobs", "list"}, {"trash", "list"}, {"runs", "list"}, {"board", "stats"}}));
+      {{"jobs", "list"}, {"trash", "list"}, {"trash", "purge"}, {"runs", "list"}, {"board", "stats"}}));
   const auto run = [&](const fs::path& p) { return admin({command[0], command[1], p.string()}); };
   INFO(command[0] << ' ' << command[1]);
 
@@ -630,5 +673,113 @@ TEST_CASE("the command line: help, usage errors, unknown jobs and runs", "[admin
     const outcome r = admin({"runs", "show", s.arg(), "run-missing"});
     check_refusal(r, 1, s.path);
     CHECK_THAT(r.err, Catch::Contains("run-missing"));
+  }
+}
+
+TEST_CASE("jobs abandon, jobs trash and trash purge change the board without holding the claims", "[admin]") {
+  sample s;
+  fk::lmdb_jobboard board{s.path, {.must_exist = true}};
+  // A claim held in this process: the tool must take the job from under it.
+  const fk::job_id held = s.linked;
+  fk::claim holder = board.claim(held, "worker-3", 1h);
+
+  SECTION("abandon a claimed job: it is UNCLAIMED, and its holder's claim is lost") {
+    const outcome r = admin(
+        {"jobs", "abandon", s.arg(), held.str(), "--reason", "worker-3 is stuck", "--by", "ops", "--json"});
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    const json doc = r.doc();
+    CHECK(doc.at("was") ==
+          json{{"state", "CLAIMED"}, {"owner", "worker-3"}, {"not_before", nullptr}, {"token", 1}});
+    check_job(doc.at("job"), board.get(held));
+    CHECK(doc.at("job").at("state") == "UNCLAIMED");
+    CHECK(doc.at("by") == "ops");
+    CHECK(doc.at("reason") == "worker-3 is stuck");
+    CHECK(board.get(held).state() == fk::job_state::unclaimed);
+    CHECK_THROWS_AS(board.extend(holder, 1h), fk::claim_lost);
+    CHECK_THROWS_AS(board.consume(holder), fk::claim_lost);
+    const outcome show = admin({"jobs", "show", s.arg(), held.str(), "--json"});
+    REQUIRE(show.code == 0);
+    const json attempts = show.doc().at("job").at("attempts");
+    check_attempts(attempts, board.get(held));
+    REQUIRE(attempts.size() == 1);
+    CHECK(attempts[0]["owner"] == "worker-3");
+    CHECK(attempts[0]["token"] == 1);
+    CHECK(attempts[0]["how"] == "revoked");
+    CHECK(attempts[0]["reason"] == "ops: worker-3 is stuck");
+    CHECK(board.claim(held, "worker-4", 1h).token() == holder.token() + 2);  // revoked, then claimed
+  }
+  SECTION("abandon a job that backs off: it is claimable now") {
+    const outcome r = admin({"jobs", "abandon", s.arg(), s.low.str(), "--json"});
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    const json doc = r.doc();
+    CHECK(doc.at("was").at("not_before").is_string());
+    CHECK(doc.at("job").at("not_before").is_null());
+    CHECK(doc.at("reason") == "abandoned by an operator");
+    CHECK(board.claim(s.low, "worker-6", 1h).token() == 2);
+  }
+  SECTION("abandon a job nobody holds: it stays UNCLAIMED") {
+    const fk::job_id idle = board.post("idle", "checkout", fk::store<"order_id">(9));
+    const outcome r = admin({"jobs", "abandon", s.arg(), idle.str()});
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    CHECK_THAT(r.out, Catch::Contains("was not claimed") && Catch::Contains("UNCLAIMED"));
+    CHECK(board.get(idle).state() == fk::job_state::unclaimed);
+    CHECK(board.get(idle).token() == 0);
+  }
+  SECTION("trash a claimed job: it is in the trash with who and why, and its holder's claim is lost") {
+    const outcome r =
+        admin({"jobs", "trash", s.arg(), held.str(), "--reason", "bad input", "--by", "ops", "--json"});
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    const json doc = r.doc();
+    CHECK(doc.at("was").at("owner") == "worker-3");
+    CHECK(doc.at("job").at("id") == held.str());
+    CHECK(doc.at("job").at("state") == "COMPLETE");
+    CHECK(doc.at("job").at("by") == "ops");
+    CHECK(doc.at("job").at("reason") == "bad input");
+    CHECK_FALSE(board.find(held));
+    const std::vector<fk::trashed_job> trash = board.trashed();
+    REQUIRE(trash.size() == 2);
+    CHECK(trash[1].job.id() == held);
+    CHECK(trash[1].by == "ops");
+    CHECK(trash[1].reason == "bad input");
+    CHECK(doc.at("job").at("trashed") == iso(trash[1].when));
+    CHECK_THROWS_AS(board.consume(holder), fk::claim_lost);
+    const outcome show = admin({"jobs", "show", s.arg(), held.str(), "--json"});  // from the trash
+    REQUIRE(show.code == 0);
+    check_attempts(show.doc().at("job").at("attempts"), trash[1].job);
+    CHECK(show.doc()["job"]["attempts"][0]["reason"] == "ops: bad input");
+  }
+  SECTION("the operator is named by default") {
+    REQUIRE(admin({"jobs", "trash", s.arg(), s.low.str(), "--reason", "duplicate"}).code == 0);
+    const std::vector<fk::trashed_job> trash = board.trashed();
+    REQUIRE(trash.size() == 2);
+    CHECK_THAT(trash[1].by, Catch::StartsWith("flowkit-admin ("));
+  }
+  SECTION("trash needs a reason") {
+    CHECK(admin({"jobs", "trash", s.arg(), s.low.str()}).code == 2);
+    CHECK(board.find(s.low));
+  }
+  SECTION("a job already in the trash, or unknown, is not there to act on") {
+    for (const char* verb : {"abandon", "trash"}) {
+      const outcome trashed = admin({"jobs", verb, s.arg(), s.trashed.str(), "--reason", "again"});
+      check_refusal(trashed, 1, s.path);
+      CHECK_THAT(trashed.err, Catch::Contains("in the trash"));
+      const std::string unknown = fk::job_id::generate().str();
+      check_refusal(admin({"jobs", verb, s.arg(), unknown, "--reason", "x"}), 1, s.path);
+    }
+    CHECK(board.trashed().size() == 1);
+  }
+  SECTION("purge the trash") {
+    const outcome r = admin({"trash", "purge", s.arg(), "--json"});
+    REQUIRE(r.code == 0);
+    CHECK(r.doc() == json{{"purged", 1}});
+    CHECK(board.trashed().empty());
+    CHECK(board.jobs().size() == 3);  // the board's jobs stay
+    const outcome again = admin({"trash", "purge", s.arg()});
+    REQUIRE(again.code == 0);
+    CHECK_THAT(again.out, Catch::Contains("purged 0 jobs"));
   }
 }

@@ -48,8 +48,24 @@ struct output {
 
 namespace detail {
 
+// A time, or null when there is none; the epoch is a time the record does not know (a claim made
+// before the board kept claim times).
 inline json time_or_null(const std::optional<time_point>& t) {
-  return t ? json(iso_time(*t)) : json(nullptr);
+  return t && *t != time_point{} ? json(iso_time(*t)) : json(nullptr);
+}
+
+// A job's attempts: the claims that ended without completing it, oldest first.
+inline json attempts_json(const job& j) {
+  json out = json::array();
+  for (const job_attempt& a : j.attempts())
+    out.push_back(json{{"token", a.token},
+                       {"owner", a.owner},
+                       {"identity", a.identity},
+                       {"claimed", time_or_null(a.claimed)},
+                       {"ended", iso_time(a.ended)},
+                       {"how", to_string(a.how)},
+                       {"reason", a.reason}});
+  return out;
 }
 
 inline json failure_json(const stored_failure* f) {
@@ -84,15 +100,20 @@ inline json job_summary(const job& j) {
               {"priority", to_string(j.priority())},
               {"state", to_string(j.state())},
               {"owner", j.owner() ? json(*j.owner()) : json(nullptr)},
+              {"claimed", time_or_null(j.claimed())},
               {"expires", time_or_null(j.expires())},
+              {"not_before", time_or_null(j.not_before())},
               {"token", j.token()},
               {"created", iso_time(j.created())}};
 }
 
 inline std::string owner_text(const job& j) { return j.owner().value_or("-"); }
 
-inline std::string expires_text(const job& j, time_point now) {
-  return j.expires() ? relative_time(*j.expires(), now) : "-";
+// Until when the job's state holds: a claim's expiry, or the end of a back-off.
+inline std::string until_text(const job& j, time_point now) {
+  if (j.expires()) return relative_time(*j.expires(), now);
+  if (j.not_before()) return concat("not before: ", relative_time(*j.not_before(), now));
+  return "-";
 }
 
 // The run a job checkpoints to, when the store on the same path has it. A store that cannot be
@@ -170,10 +191,10 @@ inline int jobs_list(admin_file& file, const output& o) {
     return success;
   }
   const time_point now = board.clock().now();
-  table t{{"ID", "NAME", "FLOW", "PRIORITY", "STATE", "OWNER", "EXPIRES", "TOKEN"}};
+  table t{{"ID", "NAME", "FLOW", "PRIORITY", "STATE", "OWNER", "UNTIL", "TOKEN"}};
   for (const job& j : jobs)
     t.add({j.id().str(), j.name(), j.flow(), std::string{to_string(j.priority())},
-           std::string{to_string(j.state())}, detail::owner_text(j), detail::expires_text(j, now),
+           std::string{to_string(j.state())}, detail::owner_text(j), detail::until_text(j, now),
            std::to_string(j.token())});
   if (t.empty())
     o.out << "no jobs on the board\n";
@@ -211,6 +232,7 @@ inline int jobs_show(admin_file& file, const job_id& id, const output& o) {
             ? json{{"when", iso_time(in_trash->when)}, {"by", in_trash->by}, {"reason", in_trash->reason}}
             : json(nullptr);
     doc["run"] = run;
+    doc["attempts"] = detail::attempts_json(j);
     o.write(json{{"job", doc}});
     return success;
   }
@@ -222,7 +244,9 @@ inline int jobs_show(admin_file& file, const job_id& id, const output& o) {
   f.add("priority", std::string{to_string(j.priority())});
   f.add("state", std::string{to_string(j.state())});
   if (j.owner()) f.add("owner", concat(*j.owner(), " (process ", j.owner_identity().value_or("?"), ")"));
+  if (j.claimed() && *j.claimed() != time_point{}) f.add("claimed", readable_time(*j.claimed(), now));
   if (j.expires()) f.add("expires", readable_time(*j.expires(), now));
+  if (j.not_before()) f.add("not before", concat(readable_time(*j.not_before(), now), " (backing off)"));
   f.add("token", std::to_string(j.token()));
   f.add("created", readable_time(j.created(), now));
   f.add("store", concat("{", signature, "}, ", detail::bytes_text(j.store_bytes().size())));
@@ -235,7 +259,17 @@ inline int jobs_show(admin_file& file, const job_id& id, const output& o) {
                    ? std::string{"-"}
                    : concat(run["state"].get<std::string>(), ", logbook ", run["logbook"].get<std::string>(),
                             " (runs show ", j.flow_detail(), ")"));
+  f.add("attempts", j.attempts().empty() ? std::string{"none"}
+                                         : concat(std::to_string(j.attempts().size()), ", oldest first:"));
   f.print(o.out);
+  if (!j.attempts().empty()) {
+    table t{{"TOKEN", "OWNER", "CLAIMED", "ENDED", "HOW", "REASON"}};
+    for (const job_attempt& a : j.attempts())
+      t.add({std::to_string(a.token), a.owner,
+             a.claimed == time_point{} ? std::string{"?"} : readable_time(a.claimed), readable_time(a.ended),
+             std::string{to_string(a.how)}, a.reason.empty() ? std::string{"-"} : a.reason});
+    t.print(o.out);
+  }
   return success;
 }
 

@@ -4,9 +4,11 @@
 //   flowkit-admin runs show PATH RUN_ID [--json]
 //
 // The command words come first, then PATH (the board or store: a directory or a single file),
-// then the command's arguments. Nothing is ever created at PATH, and reading never writes to it.
-// docs/admin.md describes every command, every JSON field and the exit codes.
+// then the command's arguments. Nothing is ever created at PATH, and only `jobs abandon`,
+// `jobs trash` and `trash purge` write to it. docs/admin.md describes every command, every JSON
+// field and the exit codes.
 
+#include "actions.hpp"
 #include "admin_file.hpp"
 #include "commands.hpp"
 
@@ -48,7 +50,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", FLOWKIT_VERSION);
   app.require_subcommand(1);
 
-  std::string path, id_text, logbook_text;
+  std::string path, id_text, logbook_text, reason, by = admin::default_operator();
   std::optional<std::string> logbook;
   bool as_json = false;
   std::function<int()> chosen;
@@ -56,7 +58,7 @@ int main(int argc, char** argv) {
   std::optional<admin::admin_file> file;
   const auto at_path = [&]() -> admin::admin_file& { return file.emplace(path); };
 
-  CLI::App* jobs = app.add_subcommand("jobs", "the jobs on a board: list, show");
+  CLI::App* jobs = app.add_subcommand("jobs", "the jobs on a board: list, show, abandon, trash");
   jobs->require_subcommand(1);
   command(*jobs, "list", "every job on the board, highest priority first, then oldest", path, as_json, chosen,
           [&] { return admin::jobs_list(at_path(), o); });
@@ -66,10 +68,30 @@ int main(int argc, char** argv) {
       ->required()
       ->check(job_id_text);
 
-  CLI::App* trash = app.add_subcommand("trash", "the board's trash: list");
+  CLI::App* abandon =
+      command(*jobs, "abandon",
+              "make a job UNCLAIMED now, whatever its claim: its holder loses the claim "
+              "(its next extend, consume or fenced checkpoint write fails)",
+              path, as_json, chosen, [&] {
+                return admin::jobs_abandon(at_path(), *flowkit::job_id::parse(id_text), by,
+                                           reason.empty() ? "abandoned by an operator" : reason, o);
+              });
+  abandon->add_option("ID", id_text, "the job's id")->required()->check(job_id_text);
+  abandon->add_option("--reason", reason, "why (kept in the job's history)");
+  abandon->add_option("--by", by, "who acts (default: flowkit-admin (USER))");
+  CLI::App* to_trash = command(
+      *jobs, "trash", "move a job to the trash, whatever its claim: it is never served again", path, as_json,
+      chosen, [&] { return admin::jobs_trash(at_path(), *flowkit::job_id::parse(id_text), by, reason, o); });
+  to_trash->add_option("ID", id_text, "the job's id")->required()->check(job_id_text);
+  to_trash->add_option("--reason", reason, "why (kept in the trash)")->required();
+  to_trash->add_option("--by", by, "who acts (default: flowkit-admin (USER))");
+
+  CLI::App* trash = app.add_subcommand("trash", "the board's trash: list, purge");
   trash->require_subcommand(1);
   command(*trash, "list", "the trashed jobs, oldest first, with who trashed them and why", path, as_json,
           chosen, [&] { return admin::trash_list(at_path(), o); });
+  command(*trash, "purge", "empty the trash: its jobs are gone for good", path, as_json, chosen,
+          [&] { return admin::trash_purge(at_path(), o); });
 
   CLI::App* runs = app.add_subcommand("runs", "the runs in a checkpoint store: list, show");
   runs->require_subcommand(1);
@@ -92,8 +114,8 @@ int main(int argc, char** argv) {
       "Every command reads `flowkit-admin COMMAND SUBCOMMAND PATH [ARGUMENTS] [--json]`, e.g.\n"
       "  flowkit-admin jobs list ./board\n"
       "  flowkit-admin runs show ./board order-42 --json\n"
-      "PATH may hold a jobboard, a checkpoint store, or both. Nothing is created there, and\n"
-      "reading never writes to it. Times are UTC.\n"
+      "PATH may hold a jobboard, a checkpoint store, or both. Nothing is created there, and only\n"
+      "`jobs abandon`, `jobs trash` and `trash purge` write to it. Times are UTC.\n"
       "Exit codes: 0 done, 1 no such job or run, 2 usage, 3 no board or store at PATH, 4 not a\n"
       "flowkit file, 5 damaged, 6 another format, 7 storage failed, 8 refused by the board or store,\n"
       "9 internal error. `flowkit-admin COMMAND SUBCOMMAND --help` describes one command.");

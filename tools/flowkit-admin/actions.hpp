@@ -93,13 +93,8 @@ inline int jobs_trash(admin_file& file, const job_id& id, const std::string& by,
   for (trashed_job& t : board.trashed())
     if (t.job.id() == id) entry = std::move(t);
   if (o.as_json) {
-    json doc = entry ? detail::job_summary(entry->job) : json(nullptr);
-    if (entry) {
-      doc["trashed"] = iso_time(entry->when);
-      doc["by"] = entry->by;
-      doc["reason"] = entry->reason;
-    }
-    o.write(json{{"job", doc}, {"was", detail::was_json(before)}});
+    o.write(json{{"job", entry ? detail::trash_entry_json(*entry) : json(nullptr)},
+                 {"was", detail::was_json(before)}});
     return success;
   }
   o.out << "trashed job " << id.str() << " (" << before.name() << "): it was " << detail::was_text(before)

@@ -107,6 +107,18 @@ inline json job_summary(const job& j) {
               {"created", iso_time(j.created())}};
 }
 
+// Who trashed a job, when and why.
+inline json trashed_json(const trashed_job& t) {
+  return json{{"when", iso_time(t.when)}, {"by", t.by}, {"reason", t.reason}};
+}
+
+// A job in the trash, as `trash list` gives it: the job, and who trashed it, when and why.
+inline json trash_entry_json(const trashed_job& t) {
+  json entry = job_summary(t.job);
+  entry["trashed"] = trashed_json(t);
+  return entry;
+}
+
 inline std::string owner_text(const job& j) { return j.owner().value_or("-"); }
 
 // Until when the job's state holds: a claim's expiry, or the end of a back-off.
@@ -227,10 +239,7 @@ inline int jobs_show(admin_file& file, const job_id& id, const output& o) {
     doc["owner_identity"] = j.owner_identity() ? json(*j.owner_identity()) : json(nullptr);
     doc["store"] = {
         {"signature", signature}, {"signature_raw", j.store_signature()}, {"bytes", j.store_bytes().size()}};
-    doc["trashed"] =
-        in_trash
-            ? json{{"when", iso_time(in_trash->when)}, {"by", in_trash->by}, {"reason", in_trash->reason}}
-            : json(nullptr);
+    doc["trashed"] = in_trash ? detail::trashed_json(*in_trash) : json(nullptr);
     doc["run"] = run;
     doc["attempts"] = detail::attempts_json(j);
     o.write(json{{"job", doc}});
@@ -280,11 +289,7 @@ inline int trash_list(admin_file& file, const output& o) {
   if (o.as_json) {
     json doc{{"trash", json::array()}};
     for (const trashed_job& t : trash) {
-      json entry = detail::job_summary(t.job);
-      entry["trashed"] = iso_time(t.when);
-      entry["by"] = t.by;
-      entry["reason"] = t.reason;
-      doc["trash"].push_back(std::move(entry));
+      doc["trash"].push_back(detail::trash_entry_json(t));
     }
     o.write(doc);
     return success;

@@ -18,3 +18,7 @@ install(FILES
   ${CMAKE_CURRENT_BINARY_DIR}/flowkit-config-version.cmake
   cmake/FindLMDB.cmake
   DESTINATION ${flowkit_cmake_dir})
+# flowkit-admin, where tools/ built it (FLOWKIT_BUILD_TOOLS, with CLI11 and nlohmann-json found).
+if(TARGET flowkit-admin)
+  install(TARGETS flowkit-admin RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+endif()

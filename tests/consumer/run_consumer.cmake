@@ -1,6 +1,6 @@
 # cmake -DMODE=find_package|add_subdirectory|missing_component -DPROJECT_DIR=... -DWORK=... -P run_consumer.cmake
-# find_package: installs flowkit from FLOWKIT_BINARY_DIR into WORK/prefix, then builds PROJECT_DIR
-# against it. add_subdirectory: builds PROJECT_DIR, which adds FLOWKIT_SOURCE_DIR. Then runs the
+# find_package: installs flowkit from FLOWKIT_BINARY_DIR into WORK/prefix (with EXPECT_ADMIN, runs
+# the installed bin/flowkit-admin), then builds PROJECT_DIR against it. add_subdirectory: builds PROJECT_DIR, which adds FLOWKIT_SOURCE_DIR. Then runs the
 # program. Any failing step fails the test.
 # missing_component: installs flowkit, removes its flowkit::lmdb export (as an installation built
 # without LMDB has none), then configures PROJECT_DIR asking for COMPONENT: that must fail, and
@@ -41,6 +41,9 @@ if(MODE STREQUAL "missing_component")
   return()
 elseif(MODE STREQUAL "find_package")
   step(${CMAKE_COMMAND} --install ${FLOWKIT_BINARY_DIR} --prefix ${WORK}/prefix)
+  if(EXPECT_ADMIN)
+    step(${WORK}/prefix/bin/flowkit-admin --version)  # installed beside the library, and runs
+  endif()
   list(APPEND configure_args -DCMAKE_PREFIX_PATH=${WORK}/prefix -DEXPECT_LMDB=${EXPECT_LMDB})
 elseif(MODE STREQUAL "add_subdirectory")
   list(APPEND configure_args -DFLOWKIT_SOURCE_DIR=${FLOWKIT_SOURCE_DIR})

@@ -50,7 +50,8 @@ struct locate_options {
 // bytes each).
 namespace lmdb_meta {
 inline constexpr std::uint32_t magic = 0xBEEFC0DEu;
-inline constexpr std::size_t magic_at = 16, page_size_at = 40, last_page_at = 136, txnid_at = 144;
+inline constexpr std::size_t magic_at = 16, map_size_at = 32, page_size_at = 40, last_page_at = 136,
+                             txnid_at = 144;
 inline constexpr std::size_t bytes = 152;
 
 inline std::uint64_t word(const std::array<char, bytes>& m, std::size_t at, std::size_t n) noexcept {

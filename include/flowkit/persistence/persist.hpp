@@ -54,6 +54,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -122,6 +123,22 @@ void decode_history(std::string_view bytes, retry_history<Value>& history) {
       ar >> atom >> type_name >> what;
       a.failures.emplace_back(std::move(atom), std::move(type_name), std::move(what), failure_phase::execute);
     }
+  }
+}
+
+// How many attempts a stored retry history holds, read without its value type: the count that
+// encode_history writes first. nullopt for an atom that keeps no history (empty bytes) and for
+// bytes that do not start with a count. For tools that show a run (flowkit-admin).
+inline std::optional<std::size_t> retry_history_attempts(std::string_view bytes) {
+  if (bytes.empty()) return std::nullopt;
+  try {
+    view_source_buf buf{bytes};
+    bounded_iarchive ar{buf, archive_flags};
+    std::size_t attempts = 0;
+    ar >> attempts;
+    return attempts;
+  } catch (const boost::archive::archive_exception&) {
+    return std::nullopt;
   }
 }
 

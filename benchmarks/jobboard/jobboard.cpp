@@ -1,5 +1,6 @@
 // Jobboard throughput: posts per second; claim+consume per second uncontended and with 4
-// processes contending; for each durability mode; claim_next with many claims held. Rates are per wall-clock
+// processes contending; for each durability mode; claim_next with many claims held or jobs backing off;
+// claim + abandon of a job with a full history. Rates are per wall-clock
 // second (real time): what an fsync costs is waiting, not CPU. Boards live in fresh directories under
 // $FLOWKIT_BENCH_DIR (default: the system temp directory), which decides what an fsync costs.
 
@@ -150,6 +151,44 @@ void BM_claim_next_held(benchmark::State& state) {
   state.SetLabel("nosync");
 }
 
+// claim_next + consume while `backing` jobs, ahead of the claimable ones in job order, back off
+// (abandoned with a 1 h retry_after). They wait in the claim index's expiry space, as held claims
+// do, so the cost should not grow with them either.
+void BM_claim_next_backing_off(benchmark::State& state) {
+  scratch_dir dir;
+  fk::lmdb_jobboard board{dir.board(), {.durability = fk::durability::process_crash_safe}};
+  std::vector<fk::job_id> ids;
+  post_some(board, static_cast<int>(state.range(0)), &ids);
+  for (const fk::job_id& id : ids) board.abandon(board.claim(id, "holder", 1h), "busy", 1h);
+  for (auto _ : state) {
+    auto c = board.claim_next("worker", 30s);
+    if (!c) {
+      state.PauseTiming();
+      post_some(board, 1000);
+      state.ResumeTiming();
+      c = board.claim_next("worker", 30s);
+    }
+    board.consume(c->claim);
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.SetLabel("nosync");
+}
+
+// claim(id) + abandon(claim, reason) of one job, over and over: every change rewrites the record,
+// whose history fills up to the 32 attempts kept (after the first 32 iterations) with reasons of
+// `reason` bytes. What the history costs a job that keeps failing; compare BM_claim_consume.
+void BM_claim_abandon_history(benchmark::State& state) {
+  scratch_dir dir;
+  fk::lmdb_jobboard board{dir.board(), {.durability = fk::durability::process_crash_safe}};
+  std::vector<fk::job_id> ids;
+  post_some(board, 1, &ids);
+  const std::string reason(static_cast<std::size_t>(state.range(0)), 'r');
+  for (int i = 0; i < 32; ++i) board.abandon(board.claim(ids[0], "worker", 30s), reason);
+  for (auto _ : state) board.abandon(board.claim(ids[0], "worker", 30s), reason);
+  state.SetItemsProcessed(state.iterations());
+  state.SetLabel("nosync");
+}
+
 // 4 processes claim_next + consume until the board is empty; the time is from "go" until the
 // last one finishes. range(1) jobs per iteration.
 void BM_claim_consume_4_processes(benchmark::State& state) {
@@ -223,6 +262,8 @@ BENCHMARK(BM_claim_next_held)
     ->Args({5000, 0})
     ->Args({20000, 0})
     ->Args({0, 20000});
+BENCHMARK(BM_claim_next_backing_off)->UseRealTime()->ArgName("backing")->Arg(0)->Arg(500)->Arg(20000);
+BENCHMARK(BM_claim_abandon_history)->UseRealTime()->ArgName("reason")->Arg(0)->Arg(200)->Arg(1024);
 BENCHMARK(BM_claim_consume_4_processes)
     ->ArgNames({"mode", "jobs"})
     ->Args({nosync_mode, 20000})

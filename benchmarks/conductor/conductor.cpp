@@ -12,6 +12,7 @@
 // checkpoints'. Time is wall time per job (real time); each iteration is a batch of jobs.
 
 #include <flowkit/conductor/conductor.hpp>
+#include <flowkit/flowkit.hpp>
 #include <flowkit/lmdb.hpp>
 
 #include <benchmark/benchmark.h>

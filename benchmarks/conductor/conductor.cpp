@@ -15,6 +15,8 @@
 #include <flowkit/flowkit.hpp>
 #include <flowkit/lmdb.hpp>
 
+#include "scratch_dir.hpp"
+
 #include <benchmark/benchmark.h>
 
 #include <atomic>
@@ -32,24 +34,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-class scratch_dir {
- public:
-  scratch_dir() {
-    const char* base = std::getenv("FLOWKIT_BENCH_DIR");
-    std::string tmpl =
-        ((base ? fs::path{base} : fs::temp_directory_path()) / "flowkit-bench-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) throw std::system_error(errno, std::generic_category(), "mkdtemp");
-    path_ = tmpl;
-  }
-  ~scratch_dir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  fs::path file() const { return path_ / "work.lmdb"; }
-
- private:
-  fs::path path_;
-};
+using bench::scratch_dir;
 
 template <fk::name Task, fk::name In, fk::name Out>
 auto add_one() {

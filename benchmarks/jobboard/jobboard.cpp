@@ -6,6 +6,8 @@
 
 #include <flowkit/lmdb.hpp>
 
+#include "scratch_dir.hpp"
+
 #include <benchmark/benchmark.h>
 
 #include <chrono>
@@ -28,24 +30,7 @@ struct checkout {
   static constexpr fk::name name = "checkout";
 };
 
-class scratch_dir {
- public:
-  scratch_dir() {
-    const char* base = std::getenv("FLOWKIT_BENCH_DIR");
-    std::string tmpl =
-        ((base ? fs::path{base} : fs::temp_directory_path()) / "flowkit-bench-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) throw std::system_error(errno, std::generic_category(), "mkdtemp");
-    path_ = tmpl;
-  }
-  ~scratch_dir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  fs::path board() const { return path_ / "board"; }
-
- private:
-  fs::path path_;
-};
+using bench::scratch_dir;
 
 fk::durability mode(const benchmark::State& state) { return static_cast<fk::durability>(state.range(0)); }
 

@@ -236,7 +236,7 @@ TEST_CASE("a job whose run keeps failing is retried with back-off, then trashed 
   CHECK(trash[0].job.attempts().size() == 3);
 }
 
-TEST_CASE("stop() suspends a running job and abandons it at once; another conductor resumes it",
+TEST_CASE("stop() suspends a running job and abandons it at once, and another conductor resumes it",
           "[conductor]") {
   task_hooks hooks;
   hooks.block_at = 3;

@@ -6,10 +6,11 @@
 //   fk::progress_display progress;           // on stderr; or progress{file}, a std::FILE*
 //   progress.attach(eng);                     // or progress.attach(eng, "job-42"): the line's label
 //
-// On a terminal (isatty) each running engine has one line, redrawn in place at most every
-// redraw_interval (100 ms), also while nothing happens, so that the elapsed time moves; when a
-// run ends its last line stays above the lines of the runs still going. Anything else the
-// program writes to the same terminal meanwhile breaks the picture: one display per terminal.
+// On a terminal (isatty) each running engine has one line, redrawn in place every
+// redraw_interval (100 ms) by a thread of the display, so that the elapsed time moves while an atom
+// runs long; events only update what the lines show. When a run ends, its last line is written at
+// once and stays above the lines of the runs still going. Anything else the program writes to the
+// same terminal meanwhile breaks the picture: one display per terminal.
 //
 // Elsewhere (a pipe, a file: a log) lines are only ever added: one when a run starts, one per atom
 // that finishes (its state, and the failure if it has one) — or, with line_interval set, at most
@@ -47,8 +48,8 @@
 namespace flowkit {
 
 struct progress_options {
-  // On a terminal: the lines are redrawn at most this often (a run's last line is always written
-  // at once); 0 redraws on every event.
+  // On a terminal: the lines are redrawn this often while runs are under way (a run's last line is
+  // written at once); 0 redraws on every event as well.
   std::chrono::milliseconds redraw_interval{100};
   // Not on a terminal: 0 writes a line for every atom that finishes; more writes at most one line
   // per interval (a run's first and last lines are always written).
@@ -128,8 +129,8 @@ class progress_board {
     run.first_failure.clear();
     if (std::find(active_.begin(), active_.end(), &run) == active_.end()) active_.push_back(&run);
     if (terminal_) {
-      redraw_if_due(run.started);
-      wake_.notify_all();
+      if (ticker_parked_) wake_.notify_all();
+      redraw_on_event(run.started);
     } else {
       std::string line = prefix(run);
       line += to_string(to);
@@ -172,11 +173,13 @@ class progress_board {
     if (e.error && run.first_failure.empty()) {
       run.first_failure = std::string(e.atom) + ": " + e.error->type_name() + ": " + e.error->what();
     }
-    const auto now = clock::now();
     if (terminal_) {
-      redraw_if_due(now);
-    } else if (finishes(e.to) &&
-               (options_.line_interval.count() == 0 || now - last_output_ >= options_.line_interval)) {
+      if (options_.redraw_interval.count() == 0) draw(nullptr, clock::now());
+      return;
+    }
+    const auto now = clock::now();
+    if (finishes(e.to) &&
+        (options_.line_interval.count() == 0 || now - last_output_ >= options_.line_interval)) {
       std::string line = prefix(run);
       append_count(line, run);
       line += ", ";
@@ -204,7 +207,7 @@ class progress_board {
     std::lock_guard lock{mutex_};
     for (auto& a : run.running)
       if (a.name == e.atom) a.progress = e.value;
-    if (terminal_) redraw_if_due(clock::now());
+    if (terminal_ && options_.redraw_interval.count() == 0) draw(nullptr, clock::now());
   }
 
   // An engine going away: its run, if it never ended (its run() threw), leaves the display.
@@ -283,8 +286,10 @@ class progress_board {
     return columns > 1 ? columns - 1 : 1;  // writing the last column makes some terminals wrap
   }
 
-  void redraw_if_due(clock::time_point now) {
-    if (now - last_output_ >= options_.redraw_interval) draw(nullptr, now);
+  // On a terminal, events redraw only with redraw_interval 0; otherwise the ticker redraws, so that
+  // an event costs no clock read and no write.
+  void redraw_on_event(clock::time_point now) {
+    if (options_.redraw_interval.count() == 0) draw(nullptr, now);
   }
 
   // Terminal: back to the first line of the block, the ended run's last line (it stays), then a
@@ -327,17 +332,30 @@ class progress_board {
     last_output_ = now;
   }
 
-  // Redraws while runs are under way, so that a long atom does not freeze the elapsed time.
+  // Redraws every interval while runs are under way, so that the elapsed time moves and a long atom
+  // shows. Idle for a second, it sleeps until a run starts (rather than each time no run is under
+  // way: a waking thread would contend for the lock once per run).
   void tick() {
-    const auto interval = std::max(options_.redraw_interval, std::chrono::milliseconds{100});
+    using namespace std::chrono_literals;
+    const auto interval = options_.redraw_interval.count() == 0 ? 100ms : options_.redraw_interval;
+    std::size_t idle_ticks = 0;
     std::unique_lock lock{mutex_};
     while (!stopping_) {
-      if (active_.empty()) {
+      if (active_.empty() && interval * idle_ticks >= 1s) {
+        ticker_parked_ = true;
         wake_.wait(lock, [&] { return stopping_ || !active_.empty(); });
+        ticker_parked_ = false;
+        idle_ticks = 0;
         continue;
       }
       wake_.wait_for(lock, interval, [&] { return stopping_; });
-      if (!stopping_ && !active_.empty()) redraw_if_due(clock::now());
+      if (stopping_) break;
+      if (active_.empty()) {
+        ++idle_ticks;
+      } else {
+        idle_ticks = 0;
+        draw(nullptr, clock::now());
+      }
     }
   }
 
@@ -347,6 +365,7 @@ class progress_board {
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;
+  bool ticker_parked_ = false;
   std::vector<progress_run*> active_;
   std::size_t lines_drawn_ = 0;  // terminal: lines of the block under way on screen now
   clock::time_point last_output_{};

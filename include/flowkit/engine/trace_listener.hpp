@@ -49,6 +49,13 @@ namespace detail {
 
 // Appends `text` as the inside of a JSON string.
 inline void append_json_string(std::string& out, std::string_view text) {
+  const bool plain = std::none_of(text.begin(), text.end(), [](char c) {
+    return c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20;
+  });
+  if (plain) {  // names usually are: one copy
+    out += text;
+    return;
+  }
   for (const char c : text) {
     switch (c) {
       case '"':
@@ -290,10 +297,22 @@ class trace_engine_listener {
   trace_engine_listener(std::shared_ptr<trace_file> file, std::string_view flow, std::string label,
                         std::size_t atom_count)
       : file_(std::move(file)),
-        flow_(flow),
         label_(label.empty() ? std::string(flow) : std::move(label)),
         started_(atom_count),
-        attempts_(atom_count, 0) {}
+        attempts_(atom_count, 0) {
+    // What every event of this engine repeats, formatted once.
+    pid_ = ",\"pid\":";
+    append_integer(pid_, file_->pid());
+    pid_ += ",\"tid\":";
+    args_ = ",\"args\":{\"flow\":\"";
+    append_json_string(args_, flow);
+    args_ += '"';
+    if (label_ != flow) {
+      args_ += ",\"run\":\"";
+      append_json_string(args_, label_);
+      args_ += '"';
+    }
+  }
 
   void on_atom(const atom_event& e) {
     switch (e.to) {
@@ -332,62 +351,58 @@ class trace_engine_listener {
            s == flow_state::resuming;
   }
 
-  // {"name":…,"cat":…,"ph":"X","ts":…,"dur":…,"pid":…,"tid":…,"args":{
+  // {"name":…,"cat":…,"ph":"X","ts":…,"dur":…,"pid":…,"tid":…,"args":{"flow":…[,"run":…]
   void begin_complete_event(std::string_view name, std::string_view category, clock::time_point start,
                             clock::time_point end) {
+    using namespace std::string_view_literals;
     const std::uint32_t track = file_->track();
     event_.clear();
-    event_ += "{\"name\":\"";
+    event_ += "{\"name\":\""sv;
     append_json_string(event_, name);
-    event_ += "\",\"cat\":\"";
+    event_ += "\",\"cat\":\""sv;
     event_ += category;
-    event_ += "\",\"ph\":\"X\",\"ts\":";
+    event_ += "\",\"ph\":\"X\",\"ts\":"sv;
     append_microseconds(event_, file_->since_origin(start));
-    event_ += ",\"dur\":";
+    event_ += ",\"dur\":"sv;
     append_microseconds(event_, std::chrono::duration_cast<std::chrono::nanoseconds>(end - start).count());
-    event_ += ",\"pid\":";
-    append_integer(event_, file_->pid());
-    event_ += ",\"tid\":";
+    event_ += pid_;
     append_integer(event_, track);
-    event_ += ",\"args\":{\"flow\":\"";
-    append_json_string(event_, flow_);
-    event_ += '"';
-    if (label_ != flow_) {
-      event_ += ",\"run\":\"";
-      append_json_string(event_, label_);
-      event_ += '"';
-    }
+    event_ += args_;
   }
 
   void write_atom(const atom_event& e, std::string_view category) {
+    using namespace std::string_view_literals;
     const clock::time_point end = clock::now();
     begin_complete_event(e.atom, category, started_[e.index], end);
-    event_ += ",\"state\":\"";
+    event_ += ",\"state\":\""sv;
     event_ += to_string(e.to);
-    event_ += "\",\"attempt\":";
+    event_ += "\",\"attempt\":"sv;
     append_integer(event_, attempts_[e.index]);
     if (e.error) {
-      event_ += ",\"error\":\"";
+      event_ += ",\"error\":\""sv;
       append_json_string(event_, e.error->type_name());
-      event_ += ": ";
+      event_ += ": "sv;
       append_json_string(event_, e.error->what());
       event_ += '"';
     }
-    event_ += "}}";
+    event_ += "}}"sv;
     file_->write(event_, end);
   }
 
   void write_run(flow_state final_state) {
+    using namespace std::string_view_literals;
     const clock::time_point end = clock::now();
     begin_complete_event(label_, "flow", run_started_, end);
-    event_ += ",\"state\":\"";
+    event_ += ",\"state\":\""sv;
     event_ += to_string(final_state);
-    event_ += "\"}}";
+    event_ += "\"}}"sv;
     file_->write(event_, end);
   }
 
   std::shared_ptr<trace_file> file_;
-  std::string flow_, label_;
+  std::string label_;
+  std::string pid_;                         // ,"pid":P,"tid":
+  std::string args_;                        // ,"args":{"flow":"…"[,"run":"…"]
   std::vector<clock::time_point> started_;  // per atom: when its execute or revert began
   std::vector<std::uint32_t> attempts_;     // per atom: its executions in this run
   clock::time_point run_started_{};

@@ -179,7 +179,8 @@ TEST_CASE("trace: a retried atom's executions carry their attempt", "[engine][tr
   CHECK(executed.back().at("args").at("attempt") == 1);
 }
 
-TEST_CASE("trace: a file cut short starts with [ and its complete events parse", "[engine][trace]") {
+TEST_CASE("trace: a file cut short still opens: the array begins, its complete events parse",
+          "[engine][trace]") {
   testing::temp_dir dir;
   const std::string path = dir / "trace.json";
   fk::trace_listener trace{path};

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <csignal>
 #include <map>
 #include <set>
 #include <sstream>
@@ -272,8 +273,10 @@ struct child_result {
 };
 
 // Runs the child (trace_env_child.cpp: engines and their runs, no mention of tracing) with
-// FLOWKIT_TRACE set to `trace`, or unset; its stderr goes to `errors_file`.
-child_result run_child(const std::string& trace, const std::string& errors_file) {
+// FLOWKIT_TRACE set to `trace`, or unset; its stderr goes to `errors_file`. Mode "killed": it kills
+// itself in the middle of a run.
+child_result run_child(const std::string& trace, const std::string& errors_file,
+                       const std::string& mode = {}) {
   std::vector<std::string> environment;
   for (char** v = environ; *v; ++v)
     if (std::string_view(*v).rfind("FLOWKIT_TRACE=", 0) != 0) environment.emplace_back(*v);
@@ -281,8 +284,8 @@ child_result run_child(const std::string& trace, const std::string& errors_file)
   std::vector<char*> envp;
   for (auto& v : environment) envp.push_back(v.data());
   envp.push_back(nullptr);
-  std::string program = FLOWKIT_TRACE_CHILD;
-  char* argv[] = {program.data(), nullptr};
+  std::string program = FLOWKIT_TRACE_CHILD, argument = mode;
+  char* argv[] = {program.data(), mode.empty() ? nullptr : argument.data(), nullptr};
 
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
@@ -337,4 +340,21 @@ TEST_CASE("FLOWKIT_TRACE unset: nothing is written", "[engine][trace]") {
   REQUIRE(WIFEXITED(child.status));
   CHECK(WEXITSTATUS(child.status) == 0);
   CHECK(child.errors.empty());
+}
+
+TEST_CASE("FLOWKIT_TRACE: a process killed in the middle of a run leaves a trace that opens",
+          "[engine][trace]") {
+  testing::temp_dir dir;
+  const std::string path = dir / "killed.json";
+  // The child's second task waits until the trace file holds the first task's event (written by the
+  // file's thread: no run ended), then the child kills itself.
+  const child_result child = run_child(path, dir / "stderr", "killed");
+  INFO(child.errors);
+  REQUIRE(WIFSIGNALED(child.status));
+  CHECK(WTERMSIG(child.status) == SIGKILL);
+  const std::string text = read_file(path);
+  REQUIRE(text.front() == '[');
+  const json events = parse_trace(text);
+  CHECK(names_of(complete_events(events, "execute")) == std::vector<std::string>{"one"});
+  CHECK(complete_events(events, "flow").empty());  // the run never ended
 }

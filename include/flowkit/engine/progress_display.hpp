@@ -22,6 +22,7 @@
 
 #include <flowkit/core/failure.hpp>
 #include <flowkit/core/states.hpp>
+#include <flowkit/engine/detail/helper_thread.hpp>
 #include <flowkit/engine/detail/run_state.hpp>
 #include <flowkit/engine/listener.hpp>
 
@@ -118,7 +119,7 @@ class progress_board {
       stopping_ = true;
     }
     wake_.notify_all();
-    if (ticker_.joinable()) ticker_.join();
+    stop_thread(ticker_, owner_);
   }
 
   void run_started(progress_run& run, std::size_t done, flow_state to) {
@@ -366,6 +367,7 @@ class progress_board {
   std::condition_variable wake_;
   bool stopping_ = false;
   bool ticker_parked_ = false;
+  std::int64_t owner_ = current_process();
   std::vector<progress_run*> active_;
   std::size_t lines_drawn_ = 0;  // terminal: lines of the block under way on screen now
   clock::time_point last_output_{};

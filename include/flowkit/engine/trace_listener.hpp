@@ -13,10 +13,12 @@
 // The file is in the JSON Array Format: "[" and then one event a line, so that a file cut short by
 // a crash still opens (both viewers accept a missing "]"); the "]" is written when the last engine
 // and the trace_listener that use the file are gone. Events are buffered and written at the end of
-// every run, when 64 KiB have gathered or a second has passed, and on destruction.
+// every run, when 64 KiB have gathered, and otherwise within 100 ms by a thread of the file, so that
+// a process killed in the middle of a run leaves what it did until a moment before.
 
 #include <flowkit/core/failure.hpp>
 #include <flowkit/core/states.hpp>
+#include <flowkit/engine/detail/helper_thread.hpp>
 #include <flowkit/engine/listener.hpp>
 
 #include <algorithm>
@@ -24,6 +26,7 @@
 #include <cerrno>
 #include <charconv>
 #include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -115,9 +118,7 @@ class trace_file {
     if (!file_)
       throw std::system_error(errno, std::generic_category(),
                               "flowkit: cannot open trace file '" + path_ + "'");
-#if defined(__unix__)
-    pid_ = static_cast<std::int64_t>(::getpid());
-#endif
+    pid_ = current_process();
     buffer_.reserve(flush_size + 1024);
     buffer_ += '[';
     std::string name = "flowkit";
@@ -134,7 +135,8 @@ class trace_file {
     append_json_string(event, name);
     event += "\"}}";
     append_locked(event);
-    last_flush_ = origin_;
+    flush_locked();  // the file starts with "[" at once
+    flusher_ = std::thread([this] { flush_behind(); });
   }
 
   trace_file(const trace_file&) = delete;
@@ -142,6 +144,12 @@ class trace_file {
 
   // Writes what is buffered, closes the array and the file.
   ~trace_file() {
+    {
+      std::lock_guard lock{mutex_};
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    stop_thread(flusher_, owner_);
     std::lock_guard lock{mutex_};
     buffer_ += "\n]\n";
     write_buffer();
@@ -178,22 +186,41 @@ class trace_file {
     return track;
   }
 
-  // Appends one event (a JSON object); writes the buffer when it is large or a second old.
-  void write(std::string_view event, clock::time_point now) {
+  // Appends one event (a JSON object). The buffer is written when it is large, and otherwise by
+  // the file's thread within flush_delay.
+  void write(std::string_view event) {
     std::lock_guard lock{mutex_};
     append_locked(event);
-    if (buffer_.size() >= flush_size || now - last_flush_ >= flush_age) flush_locked(now);
+    if (buffer_.size() >= flush_size)
+      flush_locked();
+    else if (flusher_idle_)  // not only when the buffer was empty: a new track's names may be in it
+      wake_.notify_one();
   }
 
   // Writes what is buffered and flushes the file, so that it survives a crash of the process.
   void flush() {
     std::lock_guard lock{mutex_};
-    flush_locked(clock::now());
+    flush_locked();
   }
 
  private:
   static constexpr std::size_t flush_size = 64 * 1024;
-  static constexpr auto flush_age = std::chrono::seconds{1};
+  static constexpr auto flush_delay = std::chrono::milliseconds{100};
+
+  // The file's thread: what was buffered is in the file within flush_delay, so that a process
+  // killed in the middle of a run (when no run's end flushes) leaves all but its last moments.
+  // It waits flush_delay after the first event it is woken for, so that a burst of events costs
+  // one write, and it is woken only from its idle wait: at most once per flush_delay.
+  void flush_behind() {
+    std::unique_lock lock{mutex_};
+    while (!stopping_) {
+      flusher_idle_ = true;
+      wake_.wait(lock, [&] { return stopping_ || !buffer_.empty(); });
+      flusher_idle_ = false;
+      wake_.wait_for(lock, flush_delay, [&] { return stopping_; });
+      if (!buffer_.empty()) flush_locked();
+    }
+  }
 
   void append_locked(std::string_view event) {
     if (failed_) return;
@@ -202,10 +229,9 @@ class trace_file {
     buffer_ += event;
   }
 
-  void flush_locked(clock::time_point now) {
+  void flush_locked() {
     write_buffer();
     if (!failed_ && std::fflush(file_) != 0) fail(errno);
-    last_flush_ = now;
   }
 
   void write_buffer() {
@@ -284,8 +310,12 @@ class trace_file {
   std::string buffer_;
   bool first_ = true;
   bool failed_ = false;
-  clock::time_point last_flush_;
   std::vector<std::pair<std::thread::id, std::uint32_t>> tracks_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  bool flusher_idle_ = false;
+  std::int64_t owner_ = current_process();
+  std::thread flusher_;
 };
 
 // What one engine registers: its runs' and atoms' timings, written to the shared file. The engine
@@ -386,7 +416,7 @@ class trace_engine_listener {
       event_ += '"';
     }
     event_ += "}}"sv;
-    file_->write(event_, end);
+    file_->write(event_);
   }
 
   void write_run(flow_state final_state) {
@@ -396,7 +426,7 @@ class trace_engine_listener {
     event_ += ",\"state\":\""sv;
     event_ += to_string(final_state);
     event_ += "\"}}"sv;
-    file_->write(event_, end);
+    file_->write(event_);
   }
 
   std::shared_ptr<trace_file> file_;

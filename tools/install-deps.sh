@@ -10,7 +10,7 @@ packages=(
   liblmdb-dev                                     # checkpoints and the jobboard
   catch2                                          # tests (v2)
   libbenchmark-dev libtbb-dev                     # benchmarks, built with the tests
-  libcli11-dev nlohmann-json3-dev                 # flowkit-admin
+  libcli11-dev nlohmann-json3-dev                 # flowkit-admin; nlohmann-json parses traces in tests
   "$@"
 )
 missing=()

@@ -6,6 +6,7 @@
 
 int main(int argc, char** argv) {
   bench::register_chain_100();
+  bench::register_operator_listeners();
 #if FLOWKIT_BENCH_ENGINE_FULL
   bench::register_chain_1000();
 #endif

@@ -11,4 +11,5 @@ void register_checkpoint_100();
 void register_checkpoint_1000();
 void register_checkpoint_load();
 void register_checkpoint_segmented();
+void register_operator_listeners();
 }  // namespace bench

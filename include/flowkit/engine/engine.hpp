@@ -32,6 +32,7 @@
 #include <flowkit/engine/executor.hpp>
 #include <flowkit/engine/listener.hpp>
 #include <flowkit/engine/run_result.hpp>
+#include <flowkit/engine/trace_listener.hpp>
 #include <flowkit/flow/retry.hpp>
 
 #include <cstddef>
@@ -78,10 +79,14 @@ class engine : private detail::parallel_phases<Flow, Store, Recorder> {
   // store's values are the run's own (the `store` given is used only by a new run).
   explicit engine(Flow flow, Store store = {}, Recorder recorder = {})
       : base(std::move(flow), std::move(store), std::move(recorder)) {
-    if constexpr (!wired)
+    if constexpr (!wired) {
       detail::report_bindings<Flow, Store>();
-    else if constexpr (recording)
-      this->recorder_.open(recorded_state());
+    } else {
+      if constexpr (recording) this->recorder_.open(recorded_state());
+      // FLOWKIT_TRACE=<file>: traced without a line of code (trace_listener.hpp). Tested here, once
+      // per engine built, so that an untraced engine pays nothing per run.
+      detail::trace_if_asked(*this);
+    }
   }
   // A flow without inputs, recorded.
   engine(Flow flow, Recorder recorder) requires(Recorder::records&& Store::size == 0)

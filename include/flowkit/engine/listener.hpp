@@ -12,6 +12,7 @@
 #include <flowkit/core/failure.hpp>
 #include <flowkit/core/states.hpp>
 
+#include <cstddef>
 #include <memory>
 #include <string_view>
 #include <type_traits>
@@ -29,6 +30,9 @@ struct atom_event {
   std::string_view atom;
   atom_state from, to;
   const failure* error = nullptr;  // for FAILURE and REVERT_FAILURE
+  // The atom's place among the flow's atoms (0 to the engine's atom_count - 1): lets a listener
+  // keep per-atom state in an array instead of looking names up.
+  std::size_t index = 0;
 };
 
 struct progress_event {

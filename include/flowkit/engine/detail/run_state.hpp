@@ -207,7 +207,7 @@ class run_state : public result_storage<Flow, Store> {
   }
 
   [[gnu::noinline]] void notify_atom(std::size_t atom, atom_state from, atom_state to, const failure* error) {
-    const atom_event event{spec.atoms[atom].label, from, to, error};
+    const atom_event event{spec.atoms[atom].label, from, to, error, atom};
     std::lock_guard lock{listeners_mutex_};
     for (const auto& l : listeners_)
       if (l.atom) l.atom(l.object, event);

@@ -13,6 +13,9 @@
 #include <catch2/catch.hpp>
 
 #include <condition_variable>
+#include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -374,4 +377,40 @@ TEST_CASE(
   CHECK_THROWS_WITH(
       (fk::conductor{mboard, mstore, registry{fk::test::work_flow()}, {.claim_ttl = 5s, .heartbeat = 5s}}),
       Catch::Contains("shorter than the claim's ttl"));
+}
+
+TEST_CASE("a conductor shows each job's run on a progress display and in a trace, under the job's name",
+          "[conductor]") {
+  fk::test::temp_dir dir;
+  fk::manual_clock clock;
+  fk::memory_jobboard board{{.clock = clock}};
+  fk::memory_backend store;
+  for (int i = 0; i < 2; ++i) post_work(board, numbered("job-", i));
+  std::FILE* shown = std::tmpfile();
+  REQUIRE(shown);
+  {
+    event_log events;
+    fk::conductor c{board, store, fk::flows<fk::test::work_job>{fk::test::work_flow()}, quick()};
+    c.show_progress(fk::progress_display{shown});
+    c.trace(fk::trace_listener{(dir / "conductor.json").string()});
+    c.listen(std::ref(events));
+    c.listen([&](const fk::conductor_event& e) {
+      if (e.kind == fk::conductor_event_kind::consumed && events.count(e.kind) == 2) c.stop();
+    });
+    c.run();
+  }  // the conductor, its engines and so the trace are gone: the file is closed
+
+  std::string progress(4096, '\0');
+  std::rewind(shown);
+  progress.resize(std::fread(progress.data(), 1, progress.size(), shown));
+  std::fclose(shown);
+  for (int i = 0; i < 2; ++i) {
+    const std::string label = '[' + numbered("job-", i) + ']';
+    CHECK_THAT(progress, Catch::Contains(label + " RUNNING: 0/10 done"));
+    CHECK_THAT(progress, Catch::Contains(label + " SUCCESS: 10/10 done"));
+  }
+  std::ifstream in{dir / "conductor.json"};
+  const std::string trace{std::istreambuf_iterator<char>{in}, {}};
+  CHECK_THAT(trace, Catch::EndsWith("]\n"));
+  for (int i = 0; i < 2; ++i) CHECK_THAT(trace, Catch::Contains("\"run\":\"" + numbered("job-", i) + '"'));
 }

@@ -22,6 +22,8 @@
 #include <flowkit/conductor/flows.hpp>
 #include <flowkit/engine/engine.hpp>
 #include <flowkit/engine/executor.hpp>
+#include <flowkit/engine/progress_display.hpp>
+#include <flowkit/engine/trace_listener.hpp>
 #include <flowkit/jobs/jobboard.hpp>
 #include <flowkit/persistence/backend.hpp>
 #include <flowkit/persistence/persist.hpp>
@@ -165,6 +167,13 @@ class conductor {
     std::lock_guard lk{mu_};
     listeners_.push_back(std::move(fn));
   }
+
+  // Shows every job's run on `display`, under the job's name; before run().
+  void show_progress(progress_display display) { progress_ = std::move(display); }
+
+  // Writes every job's run to `trace`, under the job's name; before run(). (FLOWKIT_TRACE traces
+  // the conductor's engines as any other, under their flow's name.)
+  void trace(trace_listener listener) { trace_ = std::move(listener); }
 
   // Claims and runs jobs until stop() (from another thread or a listener; a stop() before run()
   // makes it return at once). The calling thread runs jobs too: max_jobs - 1 more threads are
@@ -347,6 +356,8 @@ class conductor {
       failed(r, std::string{"its run could not be opened: "} + e.what());
       return;
     }
+    if (progress_) progress_->attach(*eng, j.name());
+    if (trace_) trace_->attach(*eng, j.name());
     tell({conductor_event_kind::claimed, j.id(), j.name(), j.flow(), r.held.token(), eng->state(),
           eng->state() == flow_state::pending ? "" : "resuming"});
 
@@ -526,6 +537,8 @@ class conductor {
   std::condition_variable_any idle_;
   std::vector<running_job*> running_;
   std::vector<conductor_listener> listeners_;
+  std::optional<progress_display> progress_;
+  std::optional<trace_listener> trace_;
   detail::clock_watch watch_;  // last: gone before what a wake touches
 };
 

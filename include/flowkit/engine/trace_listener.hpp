@@ -445,6 +445,9 @@ class trace_listener {
  public:
   // Creates (or truncates) the file; throws std::system_error if it cannot.
   explicit trace_listener(std::string path) : file_(std::make_shared<detail::trace_file>(std::move(path))) {}
+  // Copies share the file (a conductor keeps one to attach it to each job's engine).
+  trace_listener(const trace_listener&) = default;
+  trace_listener& operator=(const trace_listener&) = default;
   trace_listener(trace_listener&&) noexcept = default;
   trace_listener& operator=(trace_listener&&) noexcept = default;
   ~trace_listener() {

@@ -74,6 +74,7 @@ int conductor_main(const std::string& file, const std::string& name) {
                   store,
                   fk::flows<checkout_job>{checkout()},
                   {.name = name, .max_jobs = 2, .claim_ttl = 3s, .heartbeat = 1s}};
+  c.show_progress(fk::progress_display{stdout});  // a pipe: plain lines, "[order-1] 2/5 done, ..."
   c.listen([](const fk::conductor_event& e) {
     if (e.kind == fk::conductor_event_kind::extended) return;
     std::string line{fk::to_string(e.kind)};
@@ -202,9 +203,8 @@ int main(int argc, char** argv) {
         const std::string line = c.pending.substr(0, nl);
         const auto w = words(line);
         if (w.size() < 2) continue;
-        if (w[0] == "done" && w.size() == 3) {
+        if (w[0] == "done" && w.size() == 3) {  // the step's own word: for the table at the end
           steps_by[w[1] + ' ' + w[2]].push_back(c.name);
-          std::cout << at() << "  [" << c.name << "] " << w[1] << ": " << w[2] << " done\n";
         } else if (w[0] == "claimed") {
           owner[w[1]] = c.name;
           const bool resuming = line.find("resuming") != std::string::npos;

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <mutex>
 #include <random>
 #include <stdexcept>
@@ -32,8 +33,13 @@ namespace flowkit::test {
 class pg_test_server {
  public:
   static pg_test_server& get() {
-    static pg_test_server server;
+    static pg_test_server server{false};
     return server;
+  }
+  // A server of this test's own, stopped when it goes: for tests that restart it, which the
+  // shared one's other users must not see.
+  static std::unique_ptr<pg_test_server> start_private() {
+    return std::unique_ptr<pg_test_server>{new pg_test_server{true}};
   }
   pg_test_server(const pg_test_server&) = delete;
   pg_test_server& operator=(const pg_test_server&) = delete;
@@ -56,8 +62,8 @@ class pg_test_server {
   }
 
  private:
-  pg_test_server() {
-    if (const char* d = std::getenv("FLOWKIT_TEST_PG_DIR"); d && *d) {
+  explicit pg_test_server(bool private_one) {
+    if (const char* d = std::getenv("FLOWKIT_TEST_PG_DIR"); !private_one && d && *d) {
       dir_ = d;
     } else {
       const char* tmp = std::getenv("TMPDIR");
@@ -95,7 +101,7 @@ class pg_test_server {
 // when the test ends.
 class pg_test_schema {
  public:
-  pg_test_schema() : url_(pg_test_server::get().url()) {
+  explicit pg_test_schema(const pg_test_server& server = pg_test_server::get()) : url_(server.url()) {
     static std::mutex mu;
     static std::mt19937_64 gen{std::random_device{}()};
     std::lock_guard lk{mu};

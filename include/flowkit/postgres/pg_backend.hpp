@@ -10,6 +10,7 @@
 // write commit together or not at all. Records are the LMDB store's (persistence/record_codec.hpp);
 // the tables are in detail/pg_schema.hpp. Connections drop: see detail/pg_connection.hpp.
 
+#include <flowkit/durability.hpp>
 #include <flowkit/persistence/backend.hpp>
 #include <flowkit/persistence/errors.hpp>
 #include <flowkit/persistence/model.hpp>
@@ -57,6 +58,11 @@ class pg_backend {
   const std::string& url() const noexcept { return pool_->shown_url(); }
   const std::string& schema() const noexcept { return schema_; }
 
+  // A commit is the server's COMMIT: as durable as the server makes it (synchronous_commit). The
+  // engine therefore starts an atom's successors once its record is committed (persist.hpp), so
+  // that a conductor killed mid-job leaves every finished task recorded.
+  flowkit::durability durability() const noexcept { return durability::power_loss_safe; }
+
   run_record open_run(const run_spec& spec, open_mode mode = create_or_resume) {
     detail::check_spec(spec);
     if (auto stored = load_run(spec.id)) {
@@ -64,30 +70,33 @@ class pg_backend {
       return std::move(*stored);
     }
     if (mode == open_mode::resume_only) throw run_not_found(spec.id);
-    return pool_->run("create run '" + spec.id + "'", [&](pqxx::connection& c) {
-      pqxx::work t{c};
-      run_record r;
-      r.flow.id = spec.id;
-      r.flow.logbook = spec.logbook;
-      r.flow.flow_name = spec.flow_name;
-      r.flow.structure_hash = spec.structure_hash;
-      r.flow.store_bytes = spec.store_bytes;
-      r.flow.created = r.flow.updated = run_clock::now();
-      std::string rec;
-      detail::ckpt::encode_flow_detail(r.flow, rec);
-      const pqxx::result made =
-          t.exec_params("INSERT INTO " + schema_ +
-                            ".fk_runs (id, logbook, rec) VALUES ($1, $2, $3) "
-                            "ON CONFLICT (id) DO NOTHING RETURNING 1",
-                        detail::bytea(spec.id), detail::bytea(spec.logbook), detail::bytea(rec));
-      if (made.empty()) {  // created meanwhile, by another process
-        run_record stored = *read_run(t, spec.id);
-        detail::check_same_run(stored.flow, spec);
-        return stored;
-      }
-      t.commit();
-      return r;
-    });
+    return pool_->run(
+        "create run '" + spec.id + "'",
+        [&](pqxx::connection& c) {
+          pqxx::work t{c};
+          run_record r;
+          r.flow.id = spec.id;
+          r.flow.logbook = spec.logbook;
+          r.flow.flow_name = spec.flow_name;
+          r.flow.structure_hash = spec.structure_hash;
+          r.flow.store_bytes = spec.store_bytes;
+          r.flow.created = r.flow.updated = run_clock::now();
+          std::string rec;
+          detail::ckpt::encode_flow_detail(r.flow, rec);
+          const pqxx::result made =
+              t.exec_params("INSERT INTO " + schema_ +
+                                ".fk_runs (id, logbook, rec) VALUES ($1, $2, $3) "
+                                "ON CONFLICT (id) DO NOTHING RETURNING 1",
+                            detail::bytea(spec.id), detail::bytea(spec.logbook), detail::bytea(rec));
+          if (made.empty()) {  // created meanwhile, by another process
+            run_record stored = *read_run(t, spec.id);
+            detail::check_same_run(stored.flow, spec);
+            return stored;
+          }
+          t.commit();
+          return r;
+        },
+        detail::pg_retry::always);  // a retry finds the run it made, or another's (checked)
   }
 
   std::optional<run_record> load_run(std::string_view id) const {
@@ -99,7 +108,7 @@ class pg_backend {
           pqxx::transaction<pqxx::isolation_level::repeatable_read, pqxx::readwrite_policy::read_only> t{c};
           return read_run(t, id);
         },
-        true);
+        detail::pg_retry::always);
   }
 
   template <class Guard = no_guard>
@@ -109,27 +118,30 @@ class pg_backend {
     // A later change of an atom replaces an earlier one: only the last is written.
     std::map<std::string_view, const atom_detail*> last;
     for (const atom_detail& a : changes) last[a.name] = &a;
-    pool_->run("commit to run '" + std::string{id} + "'", [&](pqxx::connection& c) {
-      pqxx::work t{c};
-      transaction txn{t};
-      std::invoke(guard, txn);
-      const pqxx::result res = t.exec_params(
-          "SELECT rec FROM " + schema_ + ".fk_runs WHERE id = $1 FOR UPDATE", detail::bytea(id));
-      if (res.empty()) throw run_not_found(std::string{id});
-      std::string rec;
-      detail::ckpt::restamp_flow_detail(id, detail::bytes_of(res[0][0]), changes.flow_state(),
-                                        run_clock::now(), rec);
-      t.exec_params("UPDATE " + schema_ + ".fk_runs SET rec = $2 WHERE id = $1", detail::bytea(id),
-                    detail::bytea(rec));
-      for (const auto& [name, a] : last) {
-        detail::ckpt::encode_atom_detail(*a, rec);
-        t.exec_params("INSERT INTO " + schema_ +
-                          ".fk_atoms (run, name, rec) VALUES ($1, $2, $3) "
-                          "ON CONFLICT (run, name) DO UPDATE SET rec = excluded.rec",
-                      detail::bytea(id), detail::bytea(name), detail::bytea(rec));
-      }
-      t.commit();
-    });
+    pool_->run(
+        "commit to run '" + std::string{id} + "'",
+        [&](pqxx::connection& c) {
+          pqxx::work t{c};
+          transaction txn{t};
+          std::invoke(guard, txn);
+          const pqxx::result res = t.exec_params(
+              "SELECT rec FROM " + schema_ + ".fk_runs WHERE id = $1 FOR UPDATE", detail::bytea(id));
+          if (res.empty()) throw run_not_found(std::string{id});
+          std::string rec;
+          detail::ckpt::restamp_flow_detail(id, detail::bytes_of(res[0][0]), changes.flow_state(),
+                                            run_clock::now(), rec);
+          t.exec_params("UPDATE " + schema_ + ".fk_runs SET rec = $2 WHERE id = $1", detail::bytea(id),
+                        detail::bytea(rec));
+          for (const auto& [name, a] : last) {
+            detail::ckpt::encode_atom_detail(*a, rec);
+            t.exec_params("INSERT INTO " + schema_ +
+                              ".fk_atoms (run, name, rec) VALUES ($1, $2, $3) "
+                              "ON CONFLICT (run, name) DO UPDATE SET rec = excluded.rec",
+                          detail::bytea(id), detail::bytea(name), detail::bytea(rec));
+          }
+          t.commit();
+        },
+        detail::pg_retry::always);  // idempotent: the same records again, the guard checked again
   }
 
   std::vector<std::string> logbooks() const {
@@ -143,7 +155,7 @@ class pg_backend {
             out.push_back(detail::bytes_of(row[0]));
           return out;
         },
-        true);
+        detail::pg_retry::always);
   }
 
   std::vector<flow_detail> runs() const { return list("", false); }
@@ -195,7 +207,7 @@ class pg_backend {
                                              out.emplace_back());
           return out;
         },
-        true);
+        detail::pg_retry::always);
   }
 
   std::string schema_;

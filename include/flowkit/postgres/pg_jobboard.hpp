@@ -122,7 +122,7 @@ class pg_jobboard : public detail::board_front<pg_jobboard> {
           }
           return js;
         },
-        true);
+        detail::pg_retry::always);
     listeners_.fire(problems);
     return out;
   }
@@ -139,7 +139,7 @@ class pg_jobboard : public detail::board_front<pg_jobboard> {
           return detail::job_access::make_job(detail::decode_record(id, detail::bytes_of(res[0][0])),
                                               detail::from_ns(res[0][1].as<std::int64_t>()));
         },
-        true);
+        detail::pg_retry::always);
   }
 
   job get(const job_id& id) const {
@@ -166,12 +166,25 @@ class pg_jobboard : public detail::board_front<pg_jobboard> {
           }
           return ts;
         },
-        true);
+        detail::pg_retry::always);
   }
 
   // True as soon as a claimable job exists, false at the timeout or when stop is requested. Sleeps
-  // in LISTEN (see the top); the timeout is real (steady) time.
+  // in LISTEN (see the top); the timeout is real (steady) time. A dropped connection is made
+  // again and the wait goes on; a server that stays away longer than reconnect_timeout ends the
+  // wait with false, as a timeout would, so that the caller's next operation reports it.
   bool wait(std::chrono::nanoseconds timeout, std::stop_token stop = {}) {
+    try {
+      return wait_on_server(timeout, std::move(stop));
+    } catch (const pg_connection_lost&) {
+      return false;
+    } catch (const pg_unreachable&) {
+      return false;
+    }
+  }
+
+ private:
+  bool wait_on_server(std::chrono::nanoseconds timeout, std::stop_token stop) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     std::stop_callback on_stop{stop, [this] { notify_waiters(); }};
     return pool_->run(
@@ -214,9 +227,10 @@ class pg_jobboard : public detail::board_front<pg_jobboard> {
             --sleepers_;
           }
         },
-        true);
+        detail::pg_retry::always);
   }
 
+ public:
   // Throws claim_lost / not_owner unless c is the job's live claim (as of now, the server's).
   void verify(const flowkit::claim& c) const {
     pool_->run(
@@ -225,7 +239,7 @@ class pg_jobboard : public detail::board_front<pg_jobboard> {
           pqxx::read_transaction t{conn};
           check(c, t, false);
         },
-        true);
+        detail::pg_retry::always);
   }
   // The same check inside a checkpoint's transaction (pg_backend::transaction, on the same
   // database): the row is share-locked until that transaction ends, so the claim cannot change

@@ -7,8 +7,10 @@
 // before COMMIT is sent, the server rolls the transaction back, so nothing of it happened: run()
 // makes a new connection (waiting up to reconnect_timeout for the server to come back) and runs
 // f again from the start. When it drops during COMMIT (libpqxx's in_doubt_error) nobody knows
-// whether it happened: that is pg_outcome_unknown, never retried (a claim_next retried could
-// take a second job, a post could post twice). Reads are retried in both cases.
+// whether it happened: that is pg_outcome_unknown, not retried (a claim_next retried could take
+// a second job, a post could post twice) unless the operation is idempotent (pg_retry::always):
+// reads, a checkpoint commit (the same records written again, its claim checked again), a
+// run's creation (ON CONFLICT: created once, or found).
 
 #include <flowkit/postgres/errors.hpp>
 
@@ -42,6 +44,12 @@ struct pg_options {
 };
 
 namespace detail {
+
+// When pg_pool::run() runs an operation again after its connection dropped.
+enum class pg_retry : unsigned char {
+  before_commit,  // only when the drop came before COMMIT: the transaction was rolled back
+  always,         // also when COMMIT's outcome is unknown: the operation is idempotent
+};
 
 // The connection string as errors show it: a URL's password (postgresql://user:secret@host) and a
 // key/value string's password=... become ***.
@@ -138,7 +146,7 @@ class pg_pool {
   // Runs f(connection&) as described at the top; doing names the operation in errors. f may run
   // more than once, each time on a fresh connection, so it must start from scratch.
   template <class F>
-  auto run(std::string_view doing, F&& f, bool read_only = false) {
+  auto run(std::string_view doing, F&& f, pg_retry retry = pg_retry::before_commit) {
     const auto deadline = std::chrono::steady_clock::now() + reconnect_timeout_;
     for (;;) {
       lease l = acquire(deadline);
@@ -148,7 +156,7 @@ class pg_pool {
       } catch (const pqxx::in_doubt_error& e) {
         l.discard();
         drop_idle();
-        if (!read_only) throw pg_outcome_unknown(shown_, doing, e.what());
+        if (retry != pg_retry::always) throw pg_outcome_unknown(shown_, doing, e.what());
         lost = e.what();
       } catch (const pqxx::broken_connection& e) {
         l.discard();

@@ -50,7 +50,8 @@ class pg_backend {
   explicit pg_backend(const std::string& url, pg_options opts = {})
       : schema_((detail::check_schema_name(opts.schema), opts.schema)),
         pool_(std::make_shared<detail::pg_pool>(url, opts.reconnect_timeout)) {
-    detail::ensure_pg_schema(*pool_, schema_);
+    if (!detail::ensure_pg_schema(*pool_, schema_, !opts.must_exist))
+      throw store_not_found(pool_->shown_url(), "no flowkit schema '" + schema_ + "' in that database");
   }
   pg_backend(const pg_backend&) = delete;
   pg_backend& operator=(const pg_backend&) = delete;

@@ -20,6 +20,7 @@
 
 #include <flowkit/jobs/board_rules.hpp>
 #include <flowkit/jobs/clock.hpp>
+#include <flowkit/jobs/errors.hpp>
 #include <flowkit/jobs/job.hpp>
 #include <flowkit/jobs/jobboard.hpp>
 #include <flowkit/jobs/record_codec.hpp>
@@ -48,6 +49,7 @@ namespace flowkit {
 struct pg_jobboard_options {
   std::string schema = "flowkit";  // see pg_options
   std::chrono::milliseconds reconnect_timeout{30'000};
+  bool must_exist = false;  // see pg_options
   // For tests only: claims and expiry read this clock instead of the server's, so that a test of
   // expiry moves it instead of waiting. It must outlive the board, and is this process's alone.
   manual_clock* test_clock = nullptr;
@@ -61,7 +63,8 @@ class pg_jobboard : public detail::board_front<pg_jobboard> {
         manual_(opts.test_clock),
         clock_(manual_ ? board_clock{*manual_} : board_clock{}),
         channel_("fk_jobs_" + schema_) {
-    detail::ensure_pg_schema(*pool_, schema_);
+    if (!detail::ensure_pg_schema(*pool_, schema_, !opts.must_exist))
+      throw board_not_found(pool_->shown_url(), "no flowkit schema '" + schema_ + "' in that database");
     watch_.start(clock_, this, [](void* board) { static_cast<pg_jobboard*>(board)->notify_waiters(); });
   }
   pg_jobboard(const pg_jobboard&) = delete;

@@ -41,6 +41,9 @@ struct pg_options {
   // before it gives up (pg_connection_lost). A server that is not there when the store is
   // opened is pg_unreachable at once.
   std::chrono::milliseconds reconnect_timeout{30'000};
+  // Open only a schema that exists (store_not_found otherwise) instead of creating it: for tools,
+  // which must never create anything.
+  bool must_exist = false;
 };
 
 namespace detail {

@@ -27,11 +27,13 @@ namespace flowkit::detail {
 
 inline constexpr std::uint32_t pg_schema_version = 1;
 
-// Creates the schema's tables if they are not there, or checks their version; in one transaction
-// under an advisory lock, so that processes starting together create it once.
-inline void ensure_pg_schema(pg_pool& pool, const std::string& schema) {
+// Creates the schema's tables if they are not there (unless create is false), or checks their
+// version; in one transaction under an advisory lock, so that processes starting together create
+// it once. Returns whether the schema is there now: false only when create is false and it is
+// not (nothing is written then).
+inline bool ensure_pg_schema(pg_pool& pool, const std::string& schema, bool create = true) {
   check_schema_name(schema);
-  pool.run("open schema '" + schema + "'", [&](pqxx::connection& c) {
+  return pool.run("open schema '" + schema + "'", [&](pqxx::connection& c) {
     pqxx::work t{c};
     t.exec_params("SELECT pg_advisory_xact_lock(hashtext($1))", "flowkit schema " + schema);
     const pqxx::row has = t.exec_params1("SELECT to_regclass($1) IS NOT NULL", schema + ".fk_meta");
@@ -40,8 +42,12 @@ inline void ensure_pg_schema(pg_pool& pool, const std::string& schema) {
       const std::uint32_t found = v.empty() ? 0 : v[0][0].as<std::uint32_t>();
       if (found > pg_schema_version)
         throw pg_schema_too_new(pool.shown_url(), schema, found, pg_schema_version);
-      if (found == pg_schema_version) return;  // nothing to write: the transaction is rolled back
+      if (found == pg_schema_version) return true;  // nothing to write: the transaction is rolled back
+      throw pg_error(pool.shown_url(), "flowkit: schema '" + schema + "' at " + pool.shown_url() +
+                                           " has an fk_meta table without a schema version: not flowkit's, "
+                                           "refused, nothing written");
     }
+    if (!create) return false;
     const std::string s = schema + ".";
     t.exec("CREATE SCHEMA IF NOT EXISTS " + schema);
     t.exec("CREATE TABLE " + s + "fk_meta (key text PRIMARY KEY, value text NOT NULL)");
@@ -61,6 +67,7 @@ inline void ensure_pg_schema(pg_pool& pool, const std::string& schema) {
     t.exec_params("INSERT INTO " + s + "fk_meta (key, value) VALUES ('schema_version', $1)",
                   std::to_string(pg_schema_version));
     t.commit();
+    return true;
   });
 }
 

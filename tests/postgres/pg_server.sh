@@ -6,7 +6,7 @@
 #   stop     stops it (fast: open connections are ended) and removes DIR.
 #   restart  pg_ctl restart, the same port: what a test of dropped connections does.
 # PostgreSQL refuses to run as root: as root (CI, containers) the cluster belongs to nobody.
-# The data need no durability: fsync is off.
+# The tests' data need no durability: fsync is off, unless FLOWKIT_PG_FSYNC=on (benchmarks).
 set -eu
 cmd=$1
 dir=$2
@@ -45,7 +45,7 @@ start)
   while :; do
     port=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 30000))
     if as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-        -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir -c fsync=off -c max_connections=300 -c shared_buffers=32MB" \
+        -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir -c fsync=${FLOWKIT_PG_FSYNC:-off} -c max_connections=300 -c shared_buffers=32MB" \
         start >/dev/null 2>&1; then
       break
     fi

@@ -38,6 +38,7 @@ if(TARGET flowkit::postgres)
 endif()
 
 function(flowkit_pg_test target)
+  target_sources(${target} PRIVATE ${CMAKE_CURRENT_FUNCTION_LIST_DIR}/lsan_suppressions.cpp)
   target_link_libraries(${target} PRIVATE flowkit::postgres)
   target_compile_definitions(${target} PRIVATE FLOWKIT_TEST_POSTGRES
                              FLOWKIT_PG_SERVER_SCRIPT="${FLOWKIT_PG_SERVER_SCRIPT}"

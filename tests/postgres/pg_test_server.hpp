@@ -9,8 +9,10 @@
 
 #include <pqxx/pqxx>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <mutex>
@@ -18,6 +20,7 @@
 #include <stdexcept>
 #include <string>
 
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -58,7 +61,8 @@ class pg_test_server {
       script("stop");  // removes dir_
     } catch (...) {
     }
-    ::rmdir(dir_.substr(0, dir_.rfind('/')).c_str());
+    std::error_code ec;
+    std::filesystem::remove_all(dir_.substr(0, dir_.rfind('/')), ec);
   }
 
  private:
@@ -67,16 +71,40 @@ class pg_test_server {
       dir_ = d;
     } else {
       const char* tmp = std::getenv("TMPDIR");
-      std::string templ = std::string{tmp && *tmp ? tmp : "/tmp"} + "/flowkit-pg-XXXXXX";
+      const std::string base = tmp && *tmp ? tmp : "/tmp";
+      stop_orphans(base);
+      std::string templ = base + "/flowkit-pg-XXXXXX";
       if (!::mkdtemp(templ.data())) throw std::runtime_error("pg_test_server: mkdtemp failed");
       ::chmod(templ.c_str(), 0711);  // the server's user (nobody, when we are root) must reach it
       dir_ = templ + "/pg";
       owned_ = true;
       owner_ = ::getpid();
+      std::ofstream{templ + "/owner"} << owner_ << '\n';
       script("start");
     }
     url_ = read(dir_ + "/url");
     socket_ = read(dir_ + "/socket-url");
+  }
+
+  // The servers of test processes that died without stopping theirs (a crash, a kill): a
+  // directory whose owner file names a process that is gone.
+  void stop_orphans(const std::string& base) {
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator{base, ec}) {
+      const std::string name = entry.path().filename().string();
+      if (!name.starts_with("flowkit-pg-")) continue;
+      std::ifstream in{entry.path() / "owner"};
+      pid_t pid = 0;
+      if (!(in >> pid) || pid <= 0 || ::kill(pid, 0) == 0 || errno != ESRCH) continue;
+      dir_ = (entry.path() / "pg").string();
+      try {
+        script("stop");
+      } catch (...) {
+        continue;
+      }
+      std::filesystem::remove_all(entry.path(), ec);
+    }
+    dir_.clear();
   }
 
   void script(const char* cmd) const {

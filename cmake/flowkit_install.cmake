@@ -9,6 +9,11 @@ if(TARGET flowkit_lmdb)
   install(TARGETS flowkit_lmdb EXPORT flowkit-lmdb-targets)
   install(EXPORT flowkit-lmdb-targets NAMESPACE flowkit:: DESTINATION ${flowkit_cmake_dir})
 endif()
+# flowkit::postgres likewise, as the `postgres` component, where libpqxx is found.
+if(TARGET flowkit_postgres)
+  install(TARGETS flowkit_postgres EXPORT flowkit-postgres-targets)
+  install(EXPORT flowkit-postgres-targets NAMESPACE flowkit:: DESTINATION ${flowkit_cmake_dir})
+endif()
 configure_package_config_file(cmake/flowkit-config.cmake.in
   ${CMAKE_CURRENT_BINARY_DIR}/flowkit-config.cmake INSTALL_DESTINATION ${flowkit_cmake_dir})
 write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/flowkit-config-version.cmake
@@ -17,6 +22,7 @@ install(FILES
   ${CMAKE_CURRENT_BINARY_DIR}/flowkit-config.cmake
   ${CMAKE_CURRENT_BINARY_DIR}/flowkit-config-version.cmake
   cmake/FindLMDB.cmake
+  cmake/FindPQXX.cmake
   DESTINATION ${flowkit_cmake_dir})
 # flowkit-admin, where tools/ built it (FLOWKIT_BUILD_TOOLS, with CLI11 and nlohmann-json found).
 if(TARGET flowkit-admin)

@@ -11,6 +11,8 @@ packages=(
   catch2                                          # tests (v2)
   libbenchmark-dev libtbb-dev                     # benchmarks, built with the tests
   libcli11-dev nlohmann-json3-dev                 # flowkit-admin; nlohmann-json parses traces in tests
+  libpqxx-dev                                     # the PostgreSQL jobboard and checkpoint store
+  postgresql-15                                   # the server the PostgreSQL tests start (initdb, pg_ctl)
   "$@"
 )
 missing=()

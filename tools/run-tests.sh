@@ -3,7 +3,9 @@
 # the debug preset (GCC) and runs the whole suite through CTest; builds the tests with clang (the
 # clang preset) and runs them, compile-fail checks included; builds the release preset (its
 # warnings at -O2 differ) and runs its unit tests; then builds the tests with ASan+UBSan (all
-# tests) and with TSan (the tests tagged [engine], [jobboard] or [persistence]) and runs them.
+# tests) and with TSan (the tests tagged [engine], [jobboard], [persistence] or [conductor]) and
+# runs them. The PostgreSQL tests start their own server (tests/postgres/pg_server.sh): under
+# CTest one for the run (a fixture), in the TSan stage one per test binary.
 # Exits non-zero if anything fails. FLOWKIT_SANITIZERS=0 skips the sanitizer builds.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,7 +1,8 @@
 // flowkit-conductor-child: one conductor in its own process, for the process tests
-// (processes.cpp). It runs work_flow() jobs from an LMDB board and store on one file:
+// (processes.cpp). It runs work_flow() jobs from an LMDB board and store on one file, or from a
+// PostgreSQL board and store (FILE a postgresql:// URL, SCHEMA their schema):
 //
-//   flowkit-conductor-child FILE NAME LOG MAX_JOBS TTL_MS HEARTBEAT_MS BLOCK_AT
+//   flowkit-conductor-child FILE NAME LOG MAX_JOBS TTL_MS HEARTBEAT_MS BLOCK_AT [SCHEMA]
 //
 // It prints one line per conductor event — "claimed JOB TOKEN [resuming]", "consumed JOB STATE",
 // "abandoned JOB WHY", "trashed JOB WHY", "claim_lost JOB WHY", "error JOB WHY" — and
@@ -13,6 +14,9 @@
 
 #include <flowkit/conductor/conductor.hpp>
 #include <flowkit/lmdb.hpp>
+#ifdef FLOWKIT_TEST_POSTGRES
+#include <flowkit/postgres.hpp>
+#endif
 
 #include <condition_variable>
 #include <cstdio>
@@ -42,8 +46,8 @@ bool gate_open = false;
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 8) {
-    std::fprintf(stderr, "usage: %s FILE NAME LOG MAX_JOBS TTL_MS HEARTBEAT_MS BLOCK_AT\n", argv[0]);
+  if (argc != 8 && argc != 9) {
+    std::fprintf(stderr, "usage: %s FILE NAME LOG MAX_JOBS TTL_MS HEARTBEAT_MS BLOCK_AT [SCHEMA]\n", argv[0]);
     return 2;
   }
   const std::string file = argv[1], name = argv[2], log = argv[3];
@@ -63,34 +67,48 @@ int main(int argc, char** argv) {
     gate_cv.wait(lk, [] { return gate_open; });
   };
 
+  // Runs a conductor on board and store until standard input ends.
+  auto conduct = [&](auto& board, auto& store) {
+    fk::conductor c{board,
+                    store,
+                    fk::flows<fk::test::work_job>{fk::test::work_flow()},
+                    {.name = name, .max_jobs = max_jobs, .claim_ttl = ttl, .heartbeat = heartbeat}};
+    c.listen([](const fk::conductor_event& e) {
+      if (e.kind == fk::conductor_event_kind::extended) return;
+      std::string line{fk::to_string(e.kind)};
+      line += ' ' + e.job_name;
+      if (e.kind == fk::conductor_event_kind::claimed) line += ' ' + std::to_string(e.token);
+      if (e.kind == fk::conductor_event_kind::consumed) line += ' ' + std::string{fk::to_string(e.outcome)};
+      if (!e.detail.empty()) line += ' ' + e.detail;
+      say(line);
+    });
+
+    std::thread input{[&c] {
+      std::string line;
+      while (std::getline(std::cin, line))
+        if (line == "go") {
+          std::lock_guard lk{gate_mu};
+          gate_open = true;
+          gate_cv.notify_all();
+        }
+      c.stop();
+    }};
+    c.run();
+    input.join();
+  };
+#ifdef FLOWKIT_TEST_POSTGRES
+  if (file.starts_with("postgresql://")) {
+    const std::string schema = argc == 9 ? argv[8] : "flowkit";
+    fk::pg_jobboard board{file, {.schema = schema}};
+    fk::pg_backend store{file, {.schema = schema}};
+    conduct(board, store);
+    say("exited");
+    return 0;
+  }
+#endif
   fk::lmdb_jobboard board{file, {.must_exist = true}};
   fk::lmdb_backend store{file, {.must_exist = true}};
-  fk::conductor c{board,
-                  store,
-                  fk::flows<fk::test::work_job>{fk::test::work_flow()},
-                  {.name = name, .max_jobs = max_jobs, .claim_ttl = ttl, .heartbeat = heartbeat}};
-  c.listen([](const fk::conductor_event& e) {
-    if (e.kind == fk::conductor_event_kind::extended) return;
-    std::string line{fk::to_string(e.kind)};
-    line += ' ' + e.job_name;
-    if (e.kind == fk::conductor_event_kind::claimed) line += ' ' + std::to_string(e.token);
-    if (e.kind == fk::conductor_event_kind::consumed) line += ' ' + std::string{fk::to_string(e.outcome)};
-    if (!e.detail.empty()) line += ' ' + e.detail;
-    say(line);
-  });
-
-  std::thread input{[&c] {
-    std::string line;
-    while (std::getline(std::cin, line))
-      if (line == "go") {
-        std::lock_guard lk{gate_mu};
-        gate_open = true;
-        gate_cv.notify_all();
-      }
-    c.stop();
-  }};
-  c.run();
-  input.join();
+  conduct(board, store);
   say("exited");
   return 0;
 }

@@ -3,6 +3,11 @@
 #include "support.hpp"
 
 #include <flowkit/lmdb.hpp>
+#ifdef FLOWKIT_TEST_POSTGRES
+#include <flowkit/postgres.hpp>
+
+#include "../postgres/pg_test_server.hpp"
+#endif
 
 #include <catch2/catch.hpp>
 
@@ -56,6 +61,21 @@ struct lmdb_fast_board {
 static_assert(fk::jobboard<fk::memory_jobboard>);
 static_assert(fk::jobboard<fk::lmdb_jobboard>);
 
+#ifdef FLOWKIT_TEST_POSTGRES
+// On the tests' server, a schema of its own per test. The manual clock replaces the server's for
+// these tests only (test_clock); tests/postgres checks expiry by the server's clock.
+struct pg_board {
+  fk::manual_clock clock;
+  fk::test::pg_test_schema schema;
+  fk::pg_jobboard board{schema.url(), {.schema = schema.name(), .test_clock = &clock}};
+  std::size_t waiting() const { return board.waiting(); }
+};
+static_assert(fk::jobboard<fk::pg_jobboard>);
+#define FLOWKIT_PG_BOARDS , pg_board
+#else
+#define FLOWKIT_PG_BOARDS
+#endif
+
 // What the listeners saw, as "kind:owner" strings.
 struct recorder {
   std::vector<std::string> seen;
@@ -75,7 +95,8 @@ std::vector<std::string> names_of(const std::vector<fk::job>& js) {
 
 }  // namespace
 
-#define BOARD_TEST(title) TEMPLATE_TEST_CASE(title, "[jobboard]", memory_board, lmdb_board, lmdb_fast_board)
+#define BOARD_TEST(title) \
+  TEMPLATE_TEST_CASE(title, "[jobboard]", memory_board, lmdb_board, lmdb_fast_board FLOWKIT_PG_BOARDS)
 
 BOARD_TEST("a posted job keeps its name, flow, typed store and flow detail") {
   TestType fx;

@@ -5,6 +5,11 @@
 #include <flowkit/persistence/backend.hpp>
 #include <flowkit/persistence/lmdb_backend.hpp>
 #include <flowkit/persistence/memory_backend.hpp>
+#ifdef FLOWKIT_TEST_POSTGRES
+#include <flowkit/postgres.hpp>
+
+#include "../postgres/pg_test_server.hpp"
+#endif
 
 #include <catch2/catch.hpp>
 
@@ -40,6 +45,18 @@ struct lmdb_fast_store {
 static_assert(fk::backend<fk::memory_backend>);
 static_assert(fk::backend<fk::lmdb_backend>);
 
+#ifdef FLOWKIT_TEST_POSTGRES
+// On the tests' server, a schema of its own per test.
+struct pg_store {
+  fk::test::pg_test_schema schema;
+  fk::pg_backend backend{schema.url(), {.schema = schema.name()}};
+};
+static_assert(fk::backend<fk::pg_backend>);
+#define FLOWKIT_PG_STORES , pg_store
+#else
+#define FLOWKIT_PG_STORES
+#endif
+
 struct guard_refused : std::runtime_error {
   guard_refused() : std::runtime_error("guard refused") {}
 };
@@ -59,7 +76,7 @@ std::vector<std::string> names_of(const fk::run_record& r) {
 }  // namespace
 
 #define BACKEND_TEST(title) \
-  TEMPLATE_TEST_CASE(title, "[persistence]", memory_store, lmdb_store, lmdb_fast_store)
+  TEMPLATE_TEST_CASE(title, "[persistence]", memory_store, lmdb_store, lmdb_fast_store FLOWKIT_PG_STORES)
 
 BACKEND_TEST("a new run is created and opening it again loads it with its own inputs") {
   TestType fx;

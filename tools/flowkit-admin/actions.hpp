@@ -48,7 +48,7 @@ inline std::string was_text(const job& j) {
 }
 
 // The job, or a failure that says where it is instead (the trash, nowhere).
-inline job job_on_board(lmdb_jobboard& board, const job_id& id, const std::string& path) {
+inline job job_on_board(auto& board, const job_id& id, const std::string& path) {
   if (std::optional<job> j = board.find(id)) return std::move(*j);
   for (const trashed_job& t : board.trashed())
     if (t.job.id() == id)
@@ -61,9 +61,9 @@ inline job job_on_board(lmdb_jobboard& board, const job_id& id, const std::strin
 // jobs abandon ID: the job becomes UNCLAIMED and claimable now, whatever its claim or back-off; a
 // live holder loses its claim (its next extend, consume or fenced checkpoint write fails with
 // claim_lost), and the job's history records the claim as revoked.
-inline int jobs_abandon(admin_file& file, const job_id& id, const std::string& by, const std::string& reason,
+inline int jobs_abandon(auto& file, const job_id& id, const std::string& by, const std::string& reason,
                         const output& o) {
-  lmdb_jobboard& board = file.board();
+  auto& board = file.board();
   const job before = detail::job_on_board(board, id, file.path());
   board.revoke(id, by, reason);
   const job after = board.get(id);
@@ -84,9 +84,9 @@ inline int jobs_abandon(admin_file& file, const job_id& id, const std::string& b
 }
 
 // jobs trash ID --reason TEXT: the job goes to the trash, whatever its claim.
-inline int jobs_trash(admin_file& file, const job_id& id, const std::string& by, const std::string& reason,
+inline int jobs_trash(auto& file, const job_id& id, const std::string& by, const std::string& reason,
                       const output& o) {
-  lmdb_jobboard& board = file.board();
+  auto& board = file.board();
   const job before = detail::job_on_board(board, id, file.path());
   board.trash(id, by, reason);
   std::optional<trashed_job> entry;
@@ -103,7 +103,7 @@ inline int jobs_trash(admin_file& file, const job_id& id, const std::string& by,
 }
 
 // trash purge: empties the trash.
-inline int trash_purge(admin_file& file, const output& o) {
+inline int trash_purge(auto& file, const output& o) {
   const std::size_t purged = file.board().purge_trash();
   if (o.as_json)
     o.write(json{{"purged", purged}});

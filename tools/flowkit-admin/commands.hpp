@@ -130,11 +130,11 @@ inline std::string until_text(const job& j, time_point now) {
 
 // The run a job checkpoints to, when the store on the same path has it. A store that cannot be
 // read does not hide the job: it is reported on o.err and the run is null.
-inline json run_link(const job& j, admin_file& file, std::ostream& err) {
+inline json run_link(const job& j, auto& file, std::ostream& err) {
   const std::string& id = j.flow_detail();
   if (id.empty() || id.size() > max_run_id_size) return nullptr;  // no run can have that id
   try {
-    lmdb_backend* store = file.store_if_present();
+    auto* store = file.store_if_present();
     if (!store) return nullptr;
     const std::optional<run_record> r = store->load_run(id);
     if (!r) return nullptr;
@@ -186,8 +186,8 @@ inline file_facts read_file_facts(const std::string& data_file) {
 }  // namespace detail
 
 // jobs list: every job on the board, in the board's order (priority, then oldest).
-inline int jobs_list(admin_file& file, const output& o) {
-  lmdb_jobboard& board = file.board();
+inline int jobs_list(auto& file, const output& o) {
+  auto& board = file.board();
   std::vector<job_event> corrupt;  // records the listing skips
   const listener_id listening = board.listen([&](const job_event& e) {
     if (e.kind == job_event_kind::corrupt) corrupt.push_back(e);
@@ -219,8 +219,8 @@ inline int jobs_list(admin_file& file, const output& o) {
 
 // jobs show ID: everything the board holds about one job (or, once trashed, what the trash
 // holds), and the run it checkpoints to when the store on the same path has it.
-inline int jobs_show(admin_file& file, const job_id& id, const output& o) {
-  lmdb_jobboard& board = file.board();
+inline int jobs_show(auto& file, const job_id& id, const output& o) {
+  auto& board = file.board();
   std::optional<job> found = board.find(id);
   std::optional<trashed_job> in_trash;
   if (!found) {
@@ -283,8 +283,8 @@ inline int jobs_show(admin_file& file, const job_id& id, const output& o) {
 }
 
 // trash list: the trashed jobs, oldest first.
-inline int trash_list(admin_file& file, const output& o) {
-  lmdb_jobboard& board = file.board();
+inline int trash_list(auto& file, const output& o) {
+  auto& board = file.board();
   const std::vector<trashed_job> trash = board.trashed();
   if (o.as_json) {
     json doc{{"trash", json::array()}};
@@ -306,8 +306,8 @@ inline int trash_list(admin_file& file, const output& o) {
 }
 
 // runs list [--logbook B]: the runs (flow details), by run id.
-inline int runs_list(admin_file& file, const std::optional<std::string>& logbook, const output& o) {
-  lmdb_backend& store = file.store();
+inline int runs_list(auto& file, const std::optional<std::string>& logbook, const output& o) {
+  auto& store = file.store();
   const std::vector<flow_detail> runs = logbook ? store.runs(*logbook) : store.runs();
   struct counted {
     std::optional<std::size_t> atoms;
@@ -357,8 +357,8 @@ inline int runs_list(admin_file& file, const std::optional<std::string>& logbook
 }
 
 // runs show ID: the run, then each atom that has a record.
-inline int runs_show(admin_file& file, const std::string& id, const output& o) {
-  lmdb_backend& store = file.store();
+inline int runs_show(auto& file, const std::string& id, const output& o) {
+  auto& store = file.store();
   const std::optional<run_record> r = store.load_run(id);
   if (!r) throw failure(not_found, concat("no run '", id, "' in the checkpoint store at ", file.path()));
   const flow_detail& f = r->flow;

@@ -331,6 +331,8 @@ job snapshot(Loaded&& r, job_time now) {
 //                                    collects on entry
 //   wake_waiters()                   after a change that may make a job claimable (abandon)
 // and the section, which lives only inside write():
+//   now()                            (optional) the time the section judges claims by, if not
+//                                    the board's clock()
 //   load(id)                         the job's record (a pointer or an optional), empty if none
 //   unindex(r), save(r)              before and after a change of r's claim: its index entry
 //                                    goes, r is written and indexed under its new state
@@ -374,7 +376,7 @@ class board_front {
       events.clear();
       auto r = w.load(id);
       if (!r) throw job_not_found(id.str());
-      claim_record(w, *r, owner, me, self().clock().now(), ttl, events);
+      claim_record(w, *r, owner, me, now_in(w), ttl, events);
       return job_access::make_claim(*r);
     });
     listeners_.fire(events);
@@ -392,7 +394,7 @@ class board_front {
     std::vector<job_event> events;
     auto out = self().write([&](auto& w) -> std::optional<claimed_job> {
       events.clear();
-      const job_time now = self().clock().now();
+      const job_time now = now_in(w);
       w.release_expired(now);
       auto r = w.first_claimable(now, events);
       if (!r) return std::nullopt;
@@ -468,7 +470,7 @@ class board_front {
       events.clear();
       auto r = w.load(id);
       if (!r) throw job_not_found(id.str());
-      const job_time now = self().clock().now();
+      const job_time now = now_in(w);
       w.unindex(*r);
       const std::uint64_t token = r->token;  // the claim it ends, if any
       std::vector<job_event> lost;
@@ -490,7 +492,7 @@ class board_front {
       events.clear();
       auto r = w.load(id);
       if (!r) throw job_not_found(id.str());
-      const job_time now = self().clock().now();
+      const job_time now = now_in(w);
       // Unindexed before the claim changes: the index entry is found by it.
       w.unindex(*r);
       const std::uint64_t token = r->token;  // the claim it ends, if any
@@ -522,6 +524,16 @@ class board_front {
  private:
   Derived& self() noexcept { return static_cast<Derived&>(*this); }
 
+  // The time a write section judges claims by: the section's own where it has one (a database
+  // server's clock, read in the section's transaction), the board's clock otherwise.
+  template <class Section>
+  job_time now_in(Section& w) {
+    if constexpr (requires { w.now(); })
+      return w.now();
+    else
+      return self().clock().now();
+  }
+
   // Runs act(section, record, now, events) in the board's write section if c is the job's live
   // claim, and returns what it returns; otherwise throws (claim_lost / not_owner), after telling
   // this board's listeners of the lost claim.
@@ -534,7 +546,7 @@ class board_front {
         events.clear();
         auto r = w.load(c.job());
         if (!r) throw_gone(c);
-        const job_time now = self().clock().now();
+        const job_time now = now_in(w);
         check_claim(*r, c, now);
         return act(w, *r, now, events);
       });

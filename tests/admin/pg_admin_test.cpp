@@ -1,0 +1,119 @@
+// flowkit-admin on a postgresql:// URL, as a process: the same commands as on an LMDB file, on a
+// board and store made with the library in a schema of the tests' server; refusals that create
+// nothing (a schema that is not there) and that name the server without its password.
+
+#include "jobs/support.hpp"
+#include "postgres/pg_test_server.hpp"
+
+#include <flowkit/postgres.hpp>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace fk = flowkit;
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct outcome {
+  int code = -1;
+  std::string out, err;
+  json doc() const { return json::parse(out); }
+};
+
+outcome admin(const std::vector<std::string>& args) {
+  fk::test::temp_dir scratch;
+  const fs::path out = scratch / "out", err = scratch / "err";
+  std::vector<std::string> words{FLOWKIT_ADMIN};
+  words.insert(words.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& w : words) argv.push_back(w.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  REQUIRE(::posix_spawn_file_actions_init(&actions) == 0);
+  ::posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                     0644);
+  ::posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                     0644);
+  pid_t pid = 0;
+  const int rc = ::posix_spawn(&pid, FLOWKIT_ADMIN, &actions, nullptr, argv.data(), environ);
+  ::posix_spawn_file_actions_destroy(&actions);
+  REQUIRE(rc == 0);
+  outcome r;
+  r.code = fk::test::join(pid);
+  r.out = fk::test::slurp(out);
+  r.err = fk::test::slurp(err);
+  return r;
+}
+
+bool schema_exists(const std::string& url, const std::string& name) {
+  pqxx::connection c{url};
+  pqxx::nontransaction n{c};
+  return n.exec_params1("SELECT count(*) FROM pg_namespace WHERE nspname = $1", name)[0].as<int>() == 1;
+}
+
+}  // namespace
+
+TEST_CASE("flowkit-admin reads and repairs a board and store on a postgresql URL", "[admin][postgres]") {
+  fk::test::pg_test_schema schema;
+  const std::string& url = schema.url();
+  fk::pg_jobboard board{url, {.schema = schema.name()}};
+  fk::pg_backend store{url, {.schema = schema.name()}};
+  const fk::job_id claimed =
+      board.post("order 1", "checkout", fk::store<"order_id">(1), fk::job_priority::high);
+  board.post("order 2", "checkout", fk::store<"order_id">(2));
+  board.claim(claimed, "worker-1", 1h);
+  store.open_run({"run-1", "orders", "checkout", 7, {}});
+
+  const outcome list = admin({"jobs", "list", url, "--schema", schema.name(), "--json"});
+  INFO(list.err);
+  REQUIRE(list.code == 0);
+  const json jobs = list.doc().at("jobs");
+  REQUIRE(jobs.size() == 2);
+  CHECK(jobs[0].at("name") == "order 1");
+  CHECK(jobs[0].at("state") == "CLAIMED");
+  CHECK(jobs[0].at("owner") == "worker-1");
+  CHECK(jobs[1].at("name") == "order 2");
+
+  const outcome runs = admin({"runs", "list", url, "--schema", schema.name(), "--json"});
+  REQUIRE(runs.code == 0);
+  CHECK(runs.out.find("run-1") != std::string::npos);
+
+  const outcome abandon =
+      admin({"jobs", "abandon", url, claimed.str(), "--schema", schema.name(), "--by", "ops"});
+  INFO(abandon.err);
+  CHECK(abandon.code == 0);
+  CHECK(board.get(claimed).state() == fk::job_state::unclaimed);  // the library sees the repair
+  CHECK(board.get(claimed).attempts().back().how == fk::attempt_end::revoked);
+
+  const outcome stats = admin({"board", "stats", url, "--schema", schema.name(), "--json"});
+  REQUIRE(stats.code == 0);
+  CHECK(stats.doc().at("board").at("jobs") == 2);
+  CHECK(stats.doc().at("store").at("runs") == 1);
+}
+
+TEST_CASE("flowkit-admin on a postgresql URL refuses what is not there and creates nothing",
+          "[admin][postgres]") {
+  const std::string url = fk::test::pg_test_server::get().url();
+  const outcome none = admin({"jobs", "list", url, "--schema", "no_such_schema"});
+  CHECK(none.code == 3);
+  CHECK(none.err.find("no_such_schema") != std::string::npos);
+  CHECK_FALSE(schema_exists(url, "no_such_schema"));
+
+  const outcome away = admin({"jobs", "list", "postgresql://flowkit:secret@127.0.0.1:1/postgres"});
+  CHECK(away.code == 7);
+  CHECK(away.err.find("127.0.0.1:1") != std::string::npos);
+  CHECK(away.err.find("secret") == std::string::npos);
+}

@@ -4,6 +4,7 @@
 // writes (its JSON) is compared with what the library reads from the same file. Every refusal must
 // exit non-zero with one line that names the path, and leave the file as it was, bytes and mtime.
 
+#include "admin/run_admin.hpp"
 #include "jobs/support.hpp"
 
 #include <flowkit/flowkit.hpp>
@@ -24,52 +25,18 @@
 #include <vector>
 
 #include <fcntl.h>
-#include <spawn.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-extern char** environ;
 
 namespace fk = flowkit;
 namespace fs = std::filesystem;
 using json = nlohmann::json;
+using fk::test::admin;
+using outcome = fk::test::admin_outcome;
 using namespace std::chrono_literals;
 using fk::test::cat;
 
 namespace {
-
-struct outcome {
-  int code = -1;
-  std::string out, err;
-
-  json doc() const { return json::parse(out); }
-};
-
-// Runs flowkit-admin with args, as a process; its output and errors go to files.
-outcome admin(const std::vector<std::string>& args) {
-  fk::test::temp_dir scratch;
-  const fs::path out = scratch / "out", err = scratch / "err";
-  std::vector<std::string> words{FLOWKIT_ADMIN};
-  words.insert(words.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (std::string& w : words) argv.push_back(w.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  REQUIRE(::posix_spawn_file_actions_init(&actions) == 0);
-  ::posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                     0644);
-  ::posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                     0644);
-  pid_t pid = 0;
-  const int rc = ::posix_spawn(&pid, FLOWKIT_ADMIN, &actions, nullptr, argv.data(), environ);
-  ::posix_spawn_file_actions_destroy(&actions);
-  REQUIRE(rc == 0);
-  outcome r;
-  r.code = fk::test::join(pid);
-  r.out = fk::test::slurp(out);
-  r.err = fk::test::slurp(err);
-  return r;
-}
 
 // "2026-11-30T22:49:23.123Z", written here independently of the tool.
 std::string iso(fk::job_time t) {

@@ -2,6 +2,7 @@
 // expiry, heartbeats and back-off, real threads. The conductor runs on a thread of the test; the
 // test follows it through its events (no sleeps), and moves the clock.
 
+#include "conductor/event_log.hpp"
 #include "conductor/work_flow.hpp"
 #include "jobs/support.hpp"
 
@@ -23,46 +24,12 @@
 #include <vector>
 
 namespace fk = flowkit;
+using fk::test::event_log;
 using fk::test::numbered;
 using fk::test::step;
 using namespace std::chrono_literals;
 
 namespace {
-
-// The events a conductor told, for a test thread to wait on.
-class event_log {
- public:
-  void operator()(const fk::conductor_event& e) {
-    {
-      std::lock_guard lk{mu_};
-      events_.push_back(e);
-    }
-    cv_.notify_all();
-  }
-  // Waits until n events of this kind have come (a minute's safety net), and returns the n-th.
-  fk::conductor_event wait_for(fk::conductor_event_kind kind, std::size_t n = 1) {
-    std::unique_lock lk{mu_};
-    const bool came = cv_.wait_for(lk, 60s, [&] { return count_locked(kind) >= n; });
-    REQUIRE(came);
-    std::size_t seen = 0;
-    for (const auto& e : events_)
-      if (e.kind == kind && ++seen == n) return e;
-    return {};
-  }
-  std::size_t count(fk::conductor_event_kind kind) const {
-    std::lock_guard lk{mu_};
-    return count_locked(kind);
-  }
-
- private:
-  std::size_t count_locked(fk::conductor_event_kind kind) const {
-    return static_cast<std::size_t>(
-        std::count_if(events_.begin(), events_.end(), [&](const auto& e) { return e.kind == kind; }));
-  }
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<fk::conductor_event> events_;
-};
 
 // A gate a task waits at until the test opens it; the test can wait until n tasks are waiting.
 class gate {

@@ -181,6 +181,30 @@ struct side_effects {
         last = std::max(last, key.second);
     return last;
   }
+
+  // After `victim` was killed: each of the 10 tasks of jobs job-0 … job-(jobs-1) ran once, except
+  // the task each job was running in the victim (it started it, its result was not durable): at
+  // most twice. Read from the log, not the victim's lines: a task it began is there even if its
+  // words were lost. Returns how many ran again.
+  std::size_t check_once_but_running_at_kill(int jobs, int victim) const {
+    std::size_t reruns = 0;
+    for (int i = 0; i < jobs; ++i) {
+      const std::string job = numbered("job-", i);
+      const int running_at_kill = last_task_of(job, victim);
+      for (int t = 0; t < 10; ++t) {
+        INFO(job << " t" << t);
+        const auto it = runs.find({job, t});
+        REQUIRE(it != runs.end());
+        if (t == running_at_kill) {
+          CHECK(it->second.size() <= 2);
+          reruns += it->second.size() - 1;
+        } else {
+          CHECK(it->second.size() == 1);
+        }
+      }
+    }
+    return reruns;
+  }
 };
 
 }  // namespace flowkit::test

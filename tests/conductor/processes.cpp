@@ -226,26 +226,8 @@ TEST_CASE(
   }
   CHECK(store.runs().size() == static_cast<std::size_t>(jobs));
 
-  // Side effects: each task once, except the task each of the victim's jobs was running when it
-  // died (it started it; its result was not durable): at most twice.
-  const auto effects = side_effects::read(f.log);
-  std::size_t reruns = 0;
-  for (int i = 0; i < jobs; ++i) {
-    const std::string job = numbered("job-", i);
-    // From the log, not the victim's lines: a task it began is there even if its words were lost.
-    const int running_at_kill = effects.last_task_of(job, victim.pid());
-    for (int t = 0; t < 10; ++t) {
-      INFO(job << " t" << t);
-      const auto it = effects.runs.find({job, t});
-      REQUIRE(it != effects.runs.end());
-      if (t == running_at_kill) {
-        CHECK(it->second.size() <= 2);
-        reruns += it->second.size() - 1;
-      } else {
-        CHECK(it->second.size() == 1);
-      }
-    }
-  }
+  // Side effects: each task once, except the task each of the victim's jobs was running.
+  const std::size_t reruns = side_effects::read(f.log).check_once_but_running_at_kill(jobs, victim.pid());
   WARN("tasks run again after the kill (at-least-once, running at the kill): "
        << reruns << " (victim held " << victim_jobs.size() << " job(s))");
   CHECK(!victim_jobs.empty());

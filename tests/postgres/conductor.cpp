@@ -2,6 +2,7 @@
 // checkpoint write fenced by the claim in the checkpoint's own transaction, and a conductor whose
 // claim expired cannot write (a test clock stands in for the server's, as in the LMDB test).
 
+#include "conductor/event_log.hpp"
 #include "conductor/work_flow.hpp"
 #include "postgres/pg_test_server.hpp"
 
@@ -17,43 +18,11 @@
 #include <vector>
 
 namespace fk = flowkit;
+using fk::test::event_log;
 using fk::test::step;
 using namespace std::chrono_literals;
 
 namespace {
-
-class event_log {
- public:
-  void operator()(const fk::conductor_event& e) {
-    {
-      std::lock_guard lk{mu_};
-      events_.push_back(e);
-    }
-    cv_.notify_all();
-  }
-  fk::conductor_event wait_for(fk::conductor_event_kind kind, std::size_t n = 1) {
-    std::unique_lock lk{mu_};
-    const bool came = cv_.wait_for(lk, 60s, [&] { return count_locked(kind) >= n; });
-    REQUIRE(came);
-    std::size_t seen = 0;
-    for (const auto& e : events_)
-      if (e.kind == kind && ++seen == n) return e;
-    return {};
-  }
-  std::size_t count(fk::conductor_event_kind kind) const {
-    std::lock_guard lk{mu_};
-    return count_locked(kind);
-  }
-
- private:
-  std::size_t count_locked(fk::conductor_event_kind kind) const {
-    return static_cast<std::size_t>(
-        std::count_if(events_.begin(), events_.end(), [&](const auto& e) { return e.kind == kind; }));
-  }
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<fk::conductor_event> events_;
-};
 
 // The task at `block_at` waits until the test opens the gate.
 class gate_hooks {

@@ -464,21 +464,8 @@ class board_front {
   // Makes the job UNCLAIMED now, whatever its claim: a live claim is lost to its holder (the token
   // moves on: its extend, consume, abandon and fenced checkpoint writes fail with claim_lost).
   void revoke(const job_id& id, std::string_view by, std::string_view reason) {
-    check_operator_name(by);
-    std::vector<job_event> events;
-    self().write([&](auto& w) {
-      events.clear();
-      auto r = w.load(id);
-      if (!r) throw job_not_found(id.str());
-      const job_time now = now_in(w);
-      w.unindex(*r);
-      const std::uint64_t token = r->token;  // the claim it ends, if any
-      std::vector<job_event> lost;
-      end_claim_by_operator(*r, now, by, reason, lost);
-      events.push_back(job_event{job_event_kind::revoked, id, std::string{by}, token, std::string{reason}});
-      events.insert(events.end(), lost.begin(), lost.end());
-      w.save(*r);
-    });
+    const std::vector<job_event> events = end_by_operator(
+        id, by, reason, job_event_kind::revoked, [](auto& w, job_record& r, job_time) { w.save(r); });
     self().wake_waiters();  // claimable now
     listeners_.fire(events);
   }
@@ -486,23 +473,9 @@ class board_front {
   // Moves the job to the trash, whatever its claim (a live claim is lost as with revoke);
   // trashed() shows `by` and `reason`.
   void trash(const job_id& id, std::string_view by, std::string_view reason) {
-    check_operator_name(by);
-    std::vector<job_event> events;
-    self().write([&](auto& w) {
-      events.clear();
-      auto r = w.load(id);
-      if (!r) throw job_not_found(id.str());
-      const job_time now = now_in(w);
-      // Unindexed before the claim changes: the index entry is found by it.
-      w.unindex(*r);
-      const std::uint64_t token = r->token;  // the claim it ends, if any
-      std::vector<job_event> lost;
-      end_claim_by_operator(*r, now, by, reason, lost);
-      events.push_back(job_event{job_event_kind::trashed, id, std::string{by}, token, std::string{reason}});
-      events.insert(events.end(), lost.begin(), lost.end());
-      w.trash(*r, now, by, reason);
-    });
-    listeners_.fire(events);
+    listeners_.fire(
+        end_by_operator(id, by, reason, job_event_kind::trashed,
+                        [&](auto& w, job_record& r, job_time now) { w.trash(r, now, by, reason); }));
   }
 
   // Empties the trash; returns how many jobs it held.
@@ -522,6 +495,31 @@ class board_front {
   listener_set listeners_;
 
  private:
+  // revoke and trash: whatever its claim, the job's claim ends by an operator's hand (the events
+  // of kind `kind` and of a claim lost), then place(w, record, now) writes the record where it
+  // goes. Returns the events, for the caller to fire once it has done the rest.
+  template <class Place>
+  std::vector<job_event> end_by_operator(const job_id& id, std::string_view by, std::string_view reason,
+                                         job_event_kind kind, Place place) {
+    check_operator_name(by);
+    std::vector<job_event> events;
+    self().write([&](auto& w) {
+      events.clear();
+      auto r = w.load(id);
+      if (!r) throw job_not_found(id.str());
+      const job_time now = now_in(w);
+      // Unindexed before the claim changes: the index entry is found by it.
+      w.unindex(*r);
+      const std::uint64_t token = r->token;  // the claim it ends, if any
+      std::vector<job_event> lost;
+      end_claim_by_operator(*r, now, by, reason, lost);
+      events.push_back(job_event{kind, id, std::string{by}, token, std::string{reason}});
+      events.insert(events.end(), lost.begin(), lost.end());
+      place(w, *r, now);
+    });
+    return events;
+  }
+
   Derived& self() noexcept { return static_cast<Derived&>(*this); }
 
   // The time a write section judges claims by: the section's own where it has one (a database

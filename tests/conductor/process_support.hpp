@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <string>
 #include <system_error>
@@ -158,6 +159,66 @@ inline std::vector<std::string> words(const std::string& line) {
   std::vector<std::string> w;
   for (std::string s; in >> s;) w.push_back(s);
   return w;
+}
+
+// Stops conductors through their standard input and waits for them: each must exit 0.
+inline void finish(std::vector<conductor_process*> ps) {
+  for (conductor_process* p : ps) p->close_input();
+  for (conductor_process* p : ps) {
+    std::vector<std::string> rest;
+    while (p->open()) p->read_lines(rest);
+    CHECK(p->join() == 0);
+  }
+}
+
+// The high-availability scenario of every store: a victim conductor that blocks in task 5 of
+// each job it runs, two more conductors, and the victim killed with SIGKILL once it is blocked
+// inside a job. start(name, block_at) makes a conductor_process (-1: never blocks). Returns once
+// all `jobs` jobs are consumed and the two survivors have stopped.
+struct takeover {
+  std::map<std::string, std::vector<std::string>> consumed_by;  // job -> conductors
+  std::set<std::string> victim_jobs;                            // claimed by the victim
+  pid_t victim_pid = -1;
+};
+
+template <class Start>
+takeover kill_one_of_three(int jobs, Start start) {
+  takeover t;
+  conductor_process victim = start("victim", 5);
+  t.victim_pid = victim.pid();
+  read_until({&victim}, [&](conductor_process&, const std::string& l) {
+    const auto w = words(l);
+    if (w.size() >= 2 && w[0] == "claimed") t.victim_jobs.insert(w[1]);
+    return !t.victim_jobs.empty();
+  });
+  conductor_process c1 = start("c1", -1);
+  conductor_process c2 = start("c2", -1);
+  bool killed = false;
+  read_until({&victim, &c1, &c2}, [&](conductor_process& p, const std::string& l) {
+    const auto w = words(l);
+    if (w.size() >= 2 && w[0] == "claimed" && &p == &victim) t.victim_jobs.insert(w[1]);
+    if (w.size() >= 2 && w[0] == "consumed") t.consumed_by[w[1]].push_back(p.name());
+    if (!killed && w.size() >= 2 && w[0] == "blocked") {
+      victim.kill(SIGKILL);
+      killed = true;
+    }
+    return killed && t.consumed_by.size() == static_cast<std::size_t>(jobs);
+  });
+  CHECK(victim.join() == 128 + SIGKILL);
+  {  // what the victim said before it died and the loop above had not read yet
+    std::vector<std::string> rest;
+    while (victim.open()) victim.read_lines(rest);
+    for (const auto& l : rest)
+      if (const auto w = words(l); w.size() >= 2 && w[0] == "claimed") t.victim_jobs.insert(w[1]);
+  }
+  finish({&c1, &c2});
+  // Every job consumed once, by a survivor where the victim had it.
+  for (const auto& [job, by] : t.consumed_by) {
+    INFO(job);
+    CHECK(by.size() == 1);
+    if (t.victim_jobs.count(job)) CHECK(by[0] != "victim");
+  }
+  return t;
 }
 
 // The side-effect log: how many times each (job, task) ran, and by which processes.

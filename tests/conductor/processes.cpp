@@ -174,48 +174,9 @@ TEST_CASE(
     }
   }
   // The victim blocks in t5 of every job it runs, so it is killed inside one.
-  std::map<std::string, std::vector<std::string>> consumed_by;  // job -> conductors
-  std::set<std::string> victim_jobs;                            // claimed by the victim
-  conductor_process victim{f.file, "victim", f.log, 2, 1000, 200, 5};
-  read_until({&victim}, [&](conductor_process&, const std::string& l) {
-    const auto w = words(l);
-    if (w.size() >= 2 && w[0] == "claimed") victim_jobs.insert(w[1]);
-    return !victim_jobs.empty();
+  const auto t = fk::test::kill_one_of_three(jobs, [&](const char* name, int block_at) {
+    return conductor_process{f.file, name, f.log, 2, 1000, 200, block_at};
   });
-  conductor_process c1{f.file, "c1", f.log, 2, 1000, 200, -1};
-  conductor_process c2{f.file, "c2", f.log, 2, 1000, 200, -1};
-  bool killed = false;
-  read_until({&victim, &c1, &c2}, [&](conductor_process& p, const std::string& l) {
-    const auto w = words(l);
-    if (w.size() >= 2 && w[0] == "claimed" && &p == &victim) victim_jobs.insert(w[1]);
-    if (w.size() >= 2 && w[0] == "consumed") consumed_by[w[1]].push_back(p.name());
-    if (!killed && w.size() >= 2 && w[0] == "blocked") {
-      victim.kill(SIGKILL);
-      killed = true;
-    }
-    return killed && consumed_by.size() == static_cast<std::size_t>(jobs);
-  });
-  CHECK(victim.join() == 128 + SIGKILL);
-  {  // what the victim said before it died and the loop above had not read yet
-    std::vector<std::string> rest;
-    while (victim.open()) victim.read_lines(rest);
-    for (const auto& l : rest)
-      if (const auto w = words(l); w.size() >= 2 && w[0] == "claimed") victim_jobs.insert(w[1]);
-  }
-  c1.close_input();
-  c2.close_input();
-  for (conductor_process* p : {&c1, &c2}) {
-    std::vector<std::string> rest;
-    while (p->open()) p->read_lines(rest);
-    CHECK(p->join() == 0);
-  }
-
-  // Every job consumed once, by a survivor where the victim had it.
-  for (const auto& [job, by] : consumed_by) {
-    INFO(job);
-    CHECK(by.size() == 1);
-    if (victim_jobs.count(job)) CHECK(by[0] != "victim");
-  }
   fk::lmdb_jobboard board{f.file, {.must_exist = true}};
   fk::lmdb_backend store{f.file, {.must_exist = true}};
   CHECK(board.jobs().empty());
@@ -227,8 +188,8 @@ TEST_CASE(
   CHECK(store.runs().size() == static_cast<std::size_t>(jobs));
 
   // Side effects: each task once, except the task each of the victim's jobs was running.
-  const std::size_t reruns = side_effects::read(f.log).check_once_but_running_at_kill(jobs, victim.pid());
+  const std::size_t reruns = side_effects::read(f.log).check_once_but_running_at_kill(jobs, t.victim_pid);
   WARN("tasks run again after the kill (at-least-once, running at the kill): "
-       << reruns << " (victim held " << victim_jobs.size() << " job(s))");
-  CHECK(!victim_jobs.empty());
+       << reruns << " (victim held " << t.victim_jobs.size() << " job(s))");
+  CHECK(!t.victim_jobs.empty());
 }

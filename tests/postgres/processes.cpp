@@ -26,6 +26,7 @@
 
 namespace fk = flowkit;
 using fk::test::conductor_process;
+using fk::test::finish;
 using fk::test::numbered;
 using fk::test::read_until;
 using fk::test::side_effects;
@@ -59,15 +60,6 @@ void check_all_done(const std::string& url, const std::string& schema) {
   }
 }
 
-void finish(std::vector<conductor_process*> ps) {
-  for (conductor_process* p : ps) p->close_input();
-  for (conductor_process* p : ps) {
-    std::vector<std::string> rest;
-    while (p->open()) p->read_lines(rest);
-    CHECK(p->join() == 0);
-  }
-}
-
 }  // namespace
 
 TEST_CASE("PostgreSQL: three conductor processes, one killed with SIGKILL mid-job, every job completes",
@@ -78,47 +70,16 @@ TEST_CASE("PostgreSQL: three conductor processes, one killed with SIGKILL mid-jo
   const auto log = dir / "effects.log";
   post_jobs(url, schema.name());
 
-  std::map<std::string, std::vector<std::string>> consumed_by;  // job -> conductors
-  std::set<std::string> victim_jobs;
   // The victim blocks in t5 of every job it runs, so it is killed inside one.
-  conductor_process victim{url, "victim", log, 2, 1000, 200, 5, schema.name()};
-  read_until({&victim}, [&](conductor_process&, const std::string& l) {
-    const auto w = words(l);
-    if (w.size() >= 2 && w[0] == "claimed") victim_jobs.insert(w[1]);
-    return !victim_jobs.empty();
+  const auto t = fk::test::kill_one_of_three(jobs, [&](const char* name, int block_at) {
+    return conductor_process{url, name, log, 2, 1000, 200, block_at, schema.name()};
   });
-  conductor_process c1{url, "c1", log, 2, 1000, 200, -1, schema.name()};
-  conductor_process c2{url, "c2", log, 2, 1000, 200, -1, schema.name()};
-  bool killed = false;
-  read_until({&victim, &c1, &c2}, [&](conductor_process& p, const std::string& l) {
-    const auto w = words(l);
-    if (w.size() >= 2 && w[0] == "claimed" && &p == &victim) victim_jobs.insert(w[1]);
-    if (w.size() >= 2 && w[0] == "consumed") consumed_by[w[1]].push_back(p.name());
-    if (!killed && w.size() >= 2 && w[0] == "blocked") {
-      victim.kill(SIGKILL);
-      killed = true;
-    }
-    return killed && consumed_by.size() == static_cast<std::size_t>(jobs);
-  });
-  CHECK(victim.join() == 128 + SIGKILL);
-  {
-    std::vector<std::string> rest;
-    while (victim.open()) victim.read_lines(rest);
-    for (const auto& l : rest)
-      if (const auto w = words(l); w.size() >= 2 && w[0] == "claimed") victim_jobs.insert(w[1]);
-  }
-  finish({&c1, &c2});
-
-  for (const auto& [job, by] : consumed_by) {
-    INFO(job);
-    CHECK(by.size() == 1);
-    if (victim_jobs.count(job)) CHECK(by[0] != "victim");
-  }
   check_all_done(url, schema.name());
 
-  const std::size_t reruns = side_effects::read(log).check_once_but_running_at_kill(jobs, victim.pid());
-  WARN("tasks run again after the kill: " << reruns << " (victim held " << victim_jobs.size() << " job(s))");
-  CHECK(!victim_jobs.empty());
+  const std::size_t reruns = side_effects::read(log).check_once_but_running_at_kill(jobs, t.victim_pid);
+  WARN("tasks run again after the kill: " << reruns << " (victim held " << t.victim_jobs.size()
+                                          << " job(s))");
+  CHECK(!t.victim_jobs.empty());
 }
 
 TEST_CASE("PostgreSQL: three conductor processes across a server restart lose no job and run none twice",

@@ -49,11 +49,11 @@ struct charge {
 
 void tasks() {
   // snippet: task
-  auto charge = fk::task<"charge">(fk::inputs<"order">, fk::outputs<"receipt">, [](int order) {
-                  return "R-" + std::to_string(order);
-                }).on_revert([](int order, const fk::outcome<std::string>& receipt) {
+  auto execute = [](int order) { return "R-" + std::to_string(order); };
+  auto revert = [](int order, const fk::outcome<std::string>& receipt) {  // the result, or the failure
     if (receipt) std::cout << "refund " << order << ' ' << *receipt << '\n';
-  });  // receipt: the result, or the failure if execute threw
+  };
+  auto charge = fk::task<"charge">(fk::inputs<"order">, fk::outputs<"receipt">, execute).on_revert(revert);
   // end snippet
   auto decline = fk::task<"decline">(fk::inputs<"receipt">,
                                      [](const std::string&) { throw std::runtime_error("declined"); });

@@ -11,6 +11,7 @@
 #include <iostream>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace fk = flowkit;
@@ -161,14 +162,16 @@ void persistence(const std::filesystem::path& directory) {
   {
     // snippet: persistence
     fk::lmdb_backend checkpoints{path};  // the logbooks, flow details and atom details
-    fk::engine eng{checkout, fk::store<"order_id">(42), fk::persist(checkpoints, "order-42")};
-    auto r = eng.run();  // after a crash: the same two lines again resume run "order-42"
+    auto recorder = fk::persist(checkpoints, "order-42", {.logbook = "orders"});  // run id: the flow detail
+    fk::engine eng{checkout, fk::store<"order_id">(42), std::move(recorder)};
+    auto r = eng.run();  // after a crash, the same lines in a new process resume run "order-42"
     // end snippet
     check(r.get<"receipt">() == "R105.000000", "the checkpointed run succeeds");
   }
   fk::lmdb_backend checkpoints{path};
   const auto stored = checkpoints.load_run("order-42");
   check(stored && stored->flow.state == fk::flow_state::success, "the run is stored");
+  check(checkpoints.runs("orders").size() == 1, "in logbook 'orders'");
 }
 
 void listeners() {

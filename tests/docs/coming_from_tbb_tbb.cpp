@@ -3,6 +3,8 @@
 #include <flowkit/flowkit.hpp>
 
 #include <oneapi/tbb/flow_graph.h>
+#include <oneapi/tbb/task_arena.h>
+#include <oneapi/tbb/task_group.h>
 
 #include <iostream>
 #include <tuple>
@@ -55,14 +57,48 @@ double with_flowkit(int order_id) {
   return total;
 }
 
+// snippet: tbb_executor
+// flowkit's executor concept is one call, submit(fk::work); size() is optional.
+struct tbb_executor {
+  oneapi::tbb::task_arena& arena;
+  oneapi::tbb::task_group& group;
+  void submit(fk::work w) {
+    arena.execute([&] { group.run(w); });
+  }
+  int size() const { return arena.max_concurrency(); }
+};
+// end snippet
+
+double on_tbb_arena(int order_id) {
+  auto amount =
+      fk::task<"amount">(fk::inputs<"order_id">, fk::outputs<"amount">, [](int id) { return id * 2.5; });
+  auto tax = fk::task<"tax">(fk::inputs<"amount">, fk::outputs<"tax">, [](double a) { return a * 0.2; });
+  auto shipping = fk::task<"shipping">(fk::inputs<"amount">, fk::outputs<"shipping">,
+                                       [](double a) { return a > 100 ? 0.0 : 4.9; });
+  auto sum = fk::task<"sum">(fk::inputs<"tax", "shipping">, fk::outputs<"total">,
+                             [](double tax, double shipping) { return tax + shipping; });
+  auto diamond = fk::graph_flow<"diamond">(amount, tax, shipping, sum);
+  // snippet: on_tbb_arena
+  oneapi::tbb::task_arena arena{2};
+  oneapi::tbb::task_group group;
+  tbb_executor on_tbb{arena, group};
+  fk::engine eng{diamond, fk::store<"order_id">(order_id)};
+  double total = eng.run(on_tbb).get<"total">();
+  arena.execute([&] { group.wait(); });  // work items the engine handed out and no longer needs
+  // end snippet
+  return total;
+}
+
 }  // namespace
 
 int main() {
   for (int order_id : {2, 42}) {
     const double a = with_tbb(order_id);
     const double b = with_flowkit(order_id);
-    std::cout << "order " << order_id << ": oneTBB " << a << ", flowkit " << b << '\n';
-    if (a != b) return 1;
+    const double c = on_tbb_arena(order_id);
+    std::cout << "order " << order_id << ": oneTBB " << a << ", flowkit " << b
+              << ", flowkit on a oneTBB arena " << c << '\n';
+    if (a != b || a != c) return 1;
   }
   std::cout << "ok\n";
   return 0;

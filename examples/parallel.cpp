@@ -7,6 +7,7 @@
 #include <flowkit/engine/progress_display.hpp>  // not in flowkit.hpp: it starts a thread of its own
 #include <flowkit/flowkit.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <iomanip>
 #include <iostream>
@@ -17,6 +18,7 @@
 namespace fk = flowkit;
 
 constexpr int block_size = 100'000;
+constexpr std::make_index_sequence<16> blocks{};
 
 int primes_in(int from, int to) {
   int count = 0;
@@ -56,10 +58,9 @@ int total(const Result& r, std::index_sequence<I...>) {
 }
 
 int main(int argc, char** argv) {
-  constexpr auto blocks = std::make_index_sequence<16>{};
   const auto flow = all_blocks(blocks);
-  const unsigned threads =
-      argc > 1 ? static_cast<unsigned>(std::stoi(argv[1])) : std::thread::hardware_concurrency();
+  const unsigned threads = std::max(
+      1u, argc > 1 ? static_cast<unsigned>(std::stoi(argv[1])) : std::thread::hardware_concurrency());
 
   auto timed = [](auto&& run) {
     const auto start = std::chrono::steady_clock::now();
@@ -79,7 +80,7 @@ int main(int argc, char** argv) {
 
   std::cout << std::fixed << std::setprecision(1) << "16 tasks, primes below " << 16 * block_size << ": "
             << pool_primes << '\n'
-            << "  one after another on this thread: " << serial_ms << " ms\n"
-            << "  on a pool of " << threads << " threads:            " << pool_ms << " ms\n";
+            << "  one after another, on this thread: " << serial_ms << " ms\n"
+            << "  side by side, on " << threads << " pool threads: " << pool_ms << " ms\n";
   return pool_primes == serial_primes && side_by_side.state() == fk::flow_state::success ? 0 : 1;
 }

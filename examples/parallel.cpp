@@ -17,7 +17,7 @@
 
 namespace fk = flowkit;
 
-constexpr int block_size = 100'000;
+constexpr int block_size = 50'000;
 constexpr std::make_index_sequence<16> blocks{};
 
 int primes_in(int from, int to) {
@@ -81,6 +81,6 @@ int main(int argc, char** argv) {
   std::cout << std::fixed << std::setprecision(1) << "16 tasks, primes below " << 16 * block_size << ": "
             << pool_primes << '\n'
             << "  one after another, on this thread: " << serial_ms << " ms\n"
-            << "  side by side, on " << threads << " pool threads: " << pool_ms << " ms\n";
+            << "  side by side, on a pool of " << threads << ": " << pool_ms << " ms\n";
   return pool_primes == serial_primes && side_by_side.state() == fk::flow_state::success ? 0 : 1;
 }

@@ -119,10 +119,11 @@ int main(int argc, char** argv) {
             << "; its claim expires within 1 s)" << std::endl;
   if (b > 0) ::waitpid(b, &b_status, 0);
   const bool b_ok = WIFEXITED(b_status) && WEXITSTATUS(b_status) == 0;
-  std::cout << (b_ok ? "B resumed the run: reserve and charge were done by A (checkpointed), pack ran again "
-                       "(it was\n"
-                       "running when A died: at least once), then ship\n"
-                     : "B did not finish the job as expected\n");
+  if (b_ok)
+    std::cout << "B resumed A's run: reserve and charge, checkpointed by A, were not run again; pack,\n"
+                 "which A was running when it died, ran again (at least once); then ship.\n";
+  else
+    std::cout << "conductor B did not end as expected: it must resume the run, run pack and ship, succeed\n";
   fs::remove_all(dir);
   return a_killed && b_ok ? 0 : 1;
 }

@@ -267,6 +267,10 @@ int main(int argc, char** argv) {
   }
   std::cout << "\n6. Traces of each conductor's runs (Chrome trace events; open them in Perfetto):\n   "
             << (dir / "trace-A.json").string() << "\n   " << (dir / "trace-B.json").string() << "\n\n"
-            << "Next: README.md, docs/conductor.md (how a takeover works), docs/persistence.md, examples/.\n";
+            << "Where to go next:\n"
+            << "   examples/README.md       small programs, one idea each (start with hello.cpp)\n"
+            << "   docs/tour.md             flowkit in five snippets\n"
+            << "   docs/conductor.md        how this takeover works; docs/guarantees.md: what survives what\n"
+            << "   docs/coming-from-taskflow.md, docs/coming-from-tbb.md   if you know those\n";
   return 0;
 }

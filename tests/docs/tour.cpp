@@ -1,4 +1,4 @@
-// The code shown in README.md, run: each snippet region is one of its blocks.
+// The code shown in docs/tour.md, run: each snippet region is one of its blocks.
 // snippet: first_flow
 #include <flowkit/flowkit.hpp>
 namespace fk = flowkit;
@@ -129,5 +129,5 @@ int main() {
   retry_and_decide();
   resume_after_crash();
   conductor_runs_a_job();
-  std::cout << "README.md's code runs as documented\n";
+  std::cout << "docs/tour.md's code runs as documented\n";
 }

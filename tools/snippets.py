@@ -266,7 +266,8 @@ def run(root: Path, update: bool) -> int:
                 replacements.append((block, expected))
             else:
                 diff = short_diff(expected, block.content, f"{where}:{block.fence_line}", label)
-                problems.add(where, block.fence_line, f"block differs from {label} (region at line {region.line}):\n{diff}")
+                message = f"block differs from {label} (region at line {region.line}):\n{diff}"
+                problems.add(where, block.fence_line, message)
         if replacements:
             # From the end, so that the indices of earlier blocks stay valid.
             for block, expected in reversed(replacements):

@@ -132,7 +132,10 @@ def code_spans(text: str) -> str:
         r"|[A-Za-z_]\w*\(\)"  # serialize()
     )
     parts = re.split(r"(`[^`]*`)", text)
-    return "".join(part if part.startswith("`") else code.sub(lambda m: f"`{m.group(0)}`", part) for part in parts)
+    text = "".join(part if part.startswith("`") else code.sub(lambda m: f"`{m.group(0)}`", part) for part in parts)
+    # A `<` left outside the spans would open an HTML tag.
+    parts = re.split(r"(`[^`]*`)", text)
+    return "".join(part if part.startswith("`") else part.replace("<", "&lt;") for part in parts)
 
 
 def read_case(root: Path, path: Path) -> Case | None:

@@ -40,7 +40,7 @@ CASE = """\
 
 // expect: flowkit: the number is too small
 // fix: Ask for ten or more,
-// as the message says.
+// as the message says (<10 is refused).
 
 int main() {
 #ifdef FLOWKIT_NEGATIVE
@@ -104,7 +104,7 @@ class ErrorGallery(unittest.TestCase):
         self.assertNotIn("The twin", page)  # the leading comment's further sentences are the tests'
         mistake = "#include <flowkit/flowkit.hpp>\n\nint main() {\n  return flowkit::check<3>();\n}\n"
         self.assertIn(f"```cpp\n{mistake}```", page)
-        self.assertIn("**The fix.** Ask for ten or more, as the message says.", page)
+        self.assertIn("**The fix.** Ask for ten or more, as the message says (&lt;10 is refused).", page)
         self.assertIn("-  return flowkit::check<3>();\n+  return flowkit::check<30>() - 30;", page)
         self.assertNotIn("expect:", page)
         self.assertNotIn("harness", page)

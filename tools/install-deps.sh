@@ -13,6 +13,7 @@ packages=(
   libcli11-dev nlohmann-json3-dev                 # flowkit-admin; nlohmann-json parses traces in tests
   libpqxx-dev                                     # the PostgreSQL jobboard and checkpoint store
   postgresql-15                                   # the server the PostgreSQL tests start (initdb, pg_ctl)
+  python3                                         # the documentation checks (tools/snippets.py, tools/error-gallery.py)
   "$@"
 )
 missing=()

@@ -5,6 +5,7 @@ namespace fk = flowkit;
 
 // expect: flowkit: the dependencies between the children of a graph flow form a cycle
 // expect: cycle<"(ping|pong)", "(ping|pong)", "[xy]">
+// fix: Break the cycle: one of the two tasks must not read what the other provides.
 
 int main() {
 #ifdef FLOWKIT_NEGATIVE

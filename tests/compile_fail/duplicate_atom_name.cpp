@@ -5,6 +5,7 @@ namespace fk = flowkit;
 
 // expect: flowkit: two atoms of one flow have the same name
 // expect: duplicate_atom_name<"notify">
+// fix: Give every atom of the flow a name of its own, in its subflows too.
 
 int main() {
   auto email = fk::task<"notify">([] {});

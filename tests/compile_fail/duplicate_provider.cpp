@@ -5,6 +5,7 @@ namespace fk = flowkit;
 
 // expect: flowkit: two tasks equally near a consumer provide the slot it reads
 // expect: duplicate_provider<"price", "charge", "(list|quote)", "(list|quote)">
+// fix: Let one sibling provide the slot: give the other output a name of its own.
 
 int main() {
   auto list = fk::task<"list">(fk::outputs<"price">, [] { return 10; });

@@ -5,14 +5,17 @@
 namespace fk = flowkit;
 
 // expect: fk::link<from, to>\(decider, depth\): write the depth as a template argument
+// fix: Write the depth as the link's third template argument.
 
 int main() {
   auto check = fk::task<"check">(fk::outputs<"ok">, [] { return true; });
   auto ship = fk::task<"ship">([] {});
 #ifdef FLOWKIT_NEGATIVE
-  auto flow = fk::graph_flow<"g">(check, ship, fk::link<"check", "ship">([](bool ok) { return ok; }, fk::depth::atom));
+  auto flow = fk::graph_flow<"g">(check, ship,
+                                  fk::link<"check", "ship">([](bool ok) { return ok; }, fk::depth::atom));
 #else
-  auto flow = fk::graph_flow<"g">(check, ship, fk::link<"check", "ship", fk::depth::atom>([](bool ok) { return ok; }));
+  auto flow = fk::graph_flow<"g">(check, ship,
+                                  fk::link<"check", "ship", fk::depth::atom>([](bool ok) { return ok; }));
 #endif
   (void)flow;
 }

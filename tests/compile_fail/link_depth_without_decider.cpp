@@ -4,6 +4,7 @@
 namespace fk = flowkit;
 
 // expect: fk::link<from, to, depth>: a depth is given to a link without a decider
+// fix: Drop the depth, or give the link a decider.
 
 int main() {
   auto check = fk::task<"check">(fk::outputs<"ok">, [] { return true; });

@@ -5,6 +5,7 @@ namespace fk = flowkit;
 
 // expect: flowkit: a task's input is produced by no task before it
 // expect: missing_input<"order_id", "fetch">
+// fix: Give the store a value under the input's name, or add a task before the reader that provides it.
 
 int main() {
   auto fetch = fk::task<"fetch">(fk::inputs<"order_id">, fk::outputs<"order">, [](int id) { return id * 2; });

@@ -11,6 +11,7 @@ namespace fk = flowkit;
 
 // expect: flowkit: with a checkpoint backend, every output must be serialisable with Boost.Serialization
 // expect: output_not_serialisable<"parse", "doc", document>
+// fix: Give the type a serialize() member or free function, or specialise fk::enable_serialisable.
 
 struct document {
   std::string body;

@@ -7,6 +7,7 @@ namespace fk = flowkit;
 
 // expect: flowkit: a store value has another type than the task input that reads it
 // expect: store_type_mismatch<"order_id", "fetch", int, std::(__cxx11::)?basic_string<char
+// fix: Store a value of the type that the task takes.
 
 int main() {
   auto fetch = fk::task<"fetch">(fk::inputs<"order_id">, fk::outputs<"order">, [](int id) { return id * 2; });

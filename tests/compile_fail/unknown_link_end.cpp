@@ -5,6 +5,7 @@ namespace fk = flowkit;
 
 // expect: flowkit: an fk::link names no child of its graph flow
 // expect: unknown_link_end<"pnog", "g">
+// fix: Name children of the graph flow at both ends of the link (here a typo).
 
 int main() {
   auto ping = fk::task<"ping">([] {});

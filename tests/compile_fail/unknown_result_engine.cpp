@@ -5,6 +5,7 @@ namespace fk = flowkit;
 
 // expect: flowkit: get<name>\(\) reads a slot that the flow does not produce
 // expect: unknown_result<"nope", "checkout">
+// fix: Read a slot that a task of the flow provides or that the store holds.
 
 int main() {
   auto fetch = fk::task<"fetch">(fk::inputs<"order_id">, fk::outputs<"order">, [](int id) { return id * 2; });

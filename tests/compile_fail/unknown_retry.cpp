@@ -5,6 +5,7 @@ namespace fk = flowkit;
 
 // expect: flowkit: history<name>\(\) names no retry controller
 // expect: unknown_retry<"pay", "pay">
+// fix: Name the flow's retry controller as flowkit does, `<flow>_retry` (here `pay_retry`).
 
 int main() {
   auto charge = fk::task<"charge">([] {});

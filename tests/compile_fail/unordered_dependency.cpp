@@ -5,6 +5,7 @@ namespace fk = flowkit;
 
 // expect: flowkit: a task of an unordered flow reads a slot that its sibling provides
 // expect: unordered_dependency<"order", "charge", "fetch">
+// fix: Order the two tasks: a linear flow runs the provider before the reader.
 
 int main() {
   auto fetch = fk::task<"fetch">(fk::outputs<"order">, [] { return 42; });

@@ -62,6 +62,7 @@ struct conductor_options {
   /// After a failed attempt a job is not claimable for backoff, doubled per failed attempt, at
   /// most backoff_limit. A conductor that dies backs its job off by the claim's ttl.
   std::chrono::milliseconds backoff{1'000};
+  /// The longest back-off.
   std::chrono::milliseconds backoff_limit{60'000};
   std::string logbook = "jobs";  // the logbook the runs are filed in
 };

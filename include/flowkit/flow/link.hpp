@@ -27,10 +27,15 @@ enum class depth : unsigned char { atom, neighbors, flow, all };
 /// An edge of a graph flow with a decider; made by `fk::link<"a", "b">(decider)`.
 template <name From, name To, class Decider = void, depth Depth = depth::all>
 struct link_t {
+  /// The name of the child the edge starts at.
   static constexpr std::string_view from = From.view();
+  /// The name of the child the edge leads to.
   static constexpr std::string_view to = To.view();
+  /// Whether the edge carries a decider.
   static constexpr bool has_decider = true;
+  /// What the decider ignores when it says no.
   static constexpr enum depth depth = Depth;
+  /// Called with the result of atom `from`; false makes `to` IGNORE.
   Decider decider;
 };
 

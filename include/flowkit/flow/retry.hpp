@@ -39,7 +39,9 @@ enum class retry_decision : unsigned char { retry, revert, revert_all };
 /// One run of a retried flow: the value its controller gave, and the failures it met.
 template <class Value>
 struct attempt {
+  /// The value the controller gave this attempt.
   Value value;
+  /// The failures the attempt met.
   std::vector<failure> failures;
 };
 
@@ -69,9 +71,13 @@ inline constexpr detail::retry_options revert_all_when_exhausted{true};
 
 /// Never retries: the flow is reverted and the failure goes to the enclosing scope (fk::always_revert).
 struct always_revert_controller {
+  /// Controllers without a value provide std::monostate.
   using value_type = std::monostate;
+  /// The controller's name, for to_dot and the structural hash.
   static constexpr std::string_view kind = "always_revert";
+  /// The value of the next attempt.
   value_type next(const retry_history<value_type>&) const { return {}; }
+  /// What to do about a failure.
   retry_decision on_failure(const retry_history<value_type>&) const { return retry_decision::revert; }
 };
 
@@ -87,7 +93,9 @@ struct always_revert_all_controller {
 struct times_controller {
   using value_type = int;
   static constexpr std::string_view kind = "times";
+  /// The number of runs in all, at least 1.
   int attempts = 1;
+  /// When the attempts run out: revert the whole run (true) or the flow only.
   bool revert_all = false;
   value_type next(const retry_history<value_type>& h) const { return static_cast<int>(h.size()) + 1; }
   retry_decision on_failure(const retry_history<value_type>& h) const {
@@ -122,12 +130,16 @@ template <class Container>
 struct for_each_controller {
   using value_type = std::decay_t<decltype(*std::begin(std::declval<const Container&>()))>;
   static constexpr std::string_view kind = "for_each";
+  /// The values to try, in order.
   Container values;
+  /// When the values run out: revert the whole run (true) or the flow only.
   bool revert_all = false;
+  /// The first value not yet tried; throws fk::retries_exhausted when none is left.
   value_type next(const retry_history<value_type>& h) const {
     if (const value_type* v = detail::next_untried(values, h)) return *v;
     throw retries_exhausted("flowkit: for_each retry has no values left to try");
   }
+  /// Retry while a value is left untried.
   retry_decision on_failure(const retry_history<value_type>& h) const {
     if (detail::untried_count(values, h) > 0) return retry_decision::retry;
     return revert_all ? retry_decision::revert_all : retry_decision::revert;
@@ -139,7 +151,9 @@ template <class Container>
 struct parameterized_for_each_controller {
   using value_type = std::decay_t<decltype(*std::begin(std::declval<const Container&>()))>;
   static constexpr std::string_view kind = "parameterized_for_each";
+  /// When the values run out: revert the whole run (true) or the flow only.
   bool revert_all = false;
+  /// The first value of `from` not yet tried; throws fk::retries_exhausted when none is left.
   value_type next(const retry_history<value_type>& h, const Container& from) const {
     if (const value_type* v = detail::next_untried(from, h)) return *v;
     throw retries_exhausted("flowkit: parameterized_for_each retry has no values left to try");
@@ -153,6 +167,7 @@ struct parameterized_for_each_controller {
 /// What `.retry(...)` takes: a controller, the slot it provides (if any) and the slot it reads.
 template <class Controller, name Provides = name<1>{""}, name Reads = name<1>{""}, class ReadType = void>
 struct retry_spec {
+  /// The controller: one of the *_controller types, or a user's with the same members.
   Controller controller;
 };
 
@@ -193,11 +208,15 @@ class retry_t {
 
   /// "<flow>_retry".
   static constexpr auto name = Name;
+  /// Marks a retry controller's atom for the engine (fk::retry_atom).
   static constexpr bool is_retry = true;
+  /// The engine reverts a retry controller with its scope.
   static constexpr bool has_revert = true;
   /// The controller's kind, e.g. "times".
   static constexpr std::string_view kind = Controller::kind;
+  /// 1 when the controller reads a slot (parameterized_for_each), else 0.
   static constexpr std::size_t input_count = std::is_void_v<ReadType> ? 0 : 1;
+  /// 1 when the controller provides its value as a slot, else 0.
   static constexpr std::size_t output_count = Provides.size() == 0 ? 0 : 1;
 
   template <std::size_t I>

@@ -166,6 +166,7 @@ struct job_attempt {
   std::string identity;     // the claiming process ("host/pid/random")
   job_time claimed{};       // when the claim was made (the epoch for a claim older than the history)
   job_time ended{};         // abandoned or revoked: then; expired: its expiry
+  /// How the claim ended.
   attempt_end how = attempt_end::abandoned;
   std::string reason;  // abandoned: the holder's reason; revoked: "<operator>: <reason>"; expired: empty
 
@@ -334,14 +335,18 @@ class job {
 /// A trashed job: moved aside with the reason, inspectable, never served again.
 struct trashed_job {
   flowkit::job job;  // state complete
+  /// Why it was trashed.
   std::string reason;
   std::string by;  // the owner that trashed it, or the operator (board.trash(id, by, reason))
+  /// When it was trashed.
   job_time when{};
 };
 
 /// What claim_next() returns: the claim and the job it is on.
 struct claimed_job {
+  /// The claim taken.
   flowkit::claim claim;
+  /// The job as of the claim.
   flowkit::job job;
 };
 
@@ -393,7 +398,9 @@ constexpr std::string_view to_string(job_event_kind k) noexcept {
 
 /// One board notification (see job_event_kind).
 struct job_event {
+  /// What happened.
   job_event_kind kind{};
+  /// The job it happened to.
   flowkit::job_id job;
   // claimed/consumed/abandoned/trashed/revoked: the actor (an operator's name for revoke and for
   // trash by id); claim_lost: who lost it

@@ -39,7 +39,7 @@
 
 namespace flowkit {
 
-// A store serialises as its values in slot order; the slot names are part of its type.
+/// A store serialises as its values in slot order; the slot names are part of its type.
 template <class Archive, class Names, class... Values>
 void serialize(Archive& ar, store_t<Names, Values...>& s, const unsigned /*version*/) {
   std::apply([&ar](auto&... v) { ((ar & v), ...); }, s.values());

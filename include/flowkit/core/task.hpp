@@ -202,7 +202,7 @@ class task_t<Name, Body, R(Args...), names<Ins...>, names<Outs...>, Mods...> {
     return kinds;
   }();
 
-  /// The inputs' types, as runtime type ids for the compile-time analysis.
+  /// The inputs' types, as type ids for the compile-time analysis.
   static constexpr auto input_types = []<std::size_t... Is>(std::index_sequence<Is...>) {
     return std::array<detail::type_id, input_count>{detail::type_id_of<input_type<Is>>...};
   }(std::make_index_sequence<input_count>{});

@@ -37,8 +37,8 @@ class job_id {
   /// An id of the given bytes.
   explicit constexpr job_id(const std::array<std::uint8_t, size>& bytes) noexcept : bytes_(bytes) {}
 
-  /// From getrandom(2), not a seeded engine: a forked child must not repeat its parent's ids.
   /// A new random id; throws std::system_error if the system gives no randomness.
+  /// From getrandom(2), not a seeded engine: a forked child must not repeat its parent's ids.
   static job_id generate() {
     std::array<std::uint8_t, size> b{};
     std::size_t got = 0;
@@ -361,9 +361,9 @@ enum class job_event_kind : std::uint8_t {
   consumed,
   /// A claim was abandoned.
   abandoned,
-  /// A job was trashed by its owner.
+  /// A job went to the trash (by its owner, or by an operator).
   trashed,
-  /// A claim was found lost (expired, or taken by another owner).
+  /// A claim was found lost: its holder may no longer act on the job.
   claim_lost,
   /// A job's record does not decode.
   corrupt,

@@ -13,6 +13,7 @@ namespace flowkit {
 /// flows are named by one.
 template <std::size_t N>
 struct name {
+  /// The characters and a terminating NUL; public, so that a name can be a template argument.
   char chars[N]{};
 
   constexpr name() = default;
@@ -25,6 +26,7 @@ struct name {
   static constexpr std::size_t size() noexcept { return N - 1; }
   /// The characters, without the terminating NUL.
   constexpr std::string_view view() const noexcept { return {chars, N - 1}; }
+  /// A name converts to the std::string_view of its characters.
   constexpr operator std::string_view() const noexcept { return view(); }
 
   /// Names compare by their characters, whatever their lengths.
@@ -46,7 +48,9 @@ constexpr name<Length + 1> name_from(std::string_view text) noexcept {
 /// A list of names, e.g. a class task's `using inputs = fk::names<"order", "receipt">;`.
 template <name... Names>
 struct names {
+  /// The number of names.
   static constexpr std::size_t size = sizeof...(Names);
+  /// The names, in order.
   static constexpr std::array<std::string_view, size> views{Names.view()...};
 };
 

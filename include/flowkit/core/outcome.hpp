@@ -21,9 +21,11 @@ class outcome {
 
   /// Whether execute returned (rather than threw).
   bool succeeded() const noexcept { return state_.index() == 0; }
+  /// The same as succeeded().
   explicit operator bool() const noexcept { return succeeded(); }
   /// The result; throws std::bad_variant_access when execute threw.
   const R& result() const { return *std::get<0>(state_); }
+  /// The result, as result().
   const R& operator*() const { return result(); }
   const R* operator->() const { return &result(); }
   /// The failure; throws std::bad_variant_access when execute returned.
@@ -44,6 +46,7 @@ class outcome<void> {
   explicit outcome(const failure& error) : error_(&error) {}
 
   bool succeeded() const noexcept { return error_ == nullptr; }
+  /// The same as succeeded().
   explicit operator bool() const noexcept { return succeeded(); }
   /// The failure; only when !succeeded() (otherwise the behaviour is undefined).
   const failure& error() const { return *error_; }

@@ -30,7 +30,9 @@ class store_t<names<Names...>, Values...> {
   /// The number of values.
   static constexpr std::size_t size = sizeof...(Values);
 
+  /// Every value default-constructed (how fk::store<>() makes the store without names).
   constexpr store_t() = default;
+  /// The values, one per name, in order; fk::store is the usual way to make one.
   template <class... Args>
     requires(sizeof...(Args) == size && sizeof...(Args) > 0)
   constexpr explicit store_t(std::in_place_t, Args&&... args)

@@ -23,7 +23,9 @@ namespace flowkit {
 
 /// A unit of work: a function pointer and its argument. Trivially copyable, never allocates.
 struct work {
+  /// The function to call, with `argument`; must not throw.
   void (*function)(void*) noexcept = nullptr;
+  /// What the function is called with.
   void* argument = nullptr;
   /// Runs the work item.
   void operator()() const noexcept { function(argument); }

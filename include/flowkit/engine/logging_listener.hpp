@@ -14,6 +14,7 @@ class logging_listener {
   /// Writes to `out`, which must outlive the listener.
   explicit logging_listener(std::ostream& out) : out_(&out) {}
 
+  /// The listener hooks; called by the engine.
   void on_flow(const flow_event& e) { *out_ << "flow " << e.flow << ": " << to_string(e.from) << " -> " << to_string(e.to) << '\n'; }
   void on_atom(const atom_event& e) {
     *out_ << "atom " << e.atom << ": " << to_string(e.from) << " -> " << to_string(e.to);

@@ -14,6 +14,7 @@ namespace flowkit {
 /// A listener that sums, per atom, the time its execute and its revert took (steady clock).
 class timing_listener {
  public:
+  /// The clock times are measured with.
   using clock = std::chrono::steady_clock;
 
   /// The listener hook; not called by users.

@@ -451,6 +451,7 @@ class trace_listener {
   trace_listener& operator=(const trace_listener&) = default;
   trace_listener(trace_listener&&) noexcept = default;
   trace_listener& operator=(trace_listener&&) noexcept = default;
+  /// Writes what is buffered.
   ~trace_listener() {
     if (file_) file_->flush();
   }

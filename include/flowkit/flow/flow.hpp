@@ -69,6 +69,7 @@ class flow_t {
   /// The explicit links (graph flows; empty otherwise).
   using links_type = Links;
 
+  /// Made by fk::linear_flow, fk::unordered_flow or fk::graph_flow.
   constexpr explicit flow_t(Links links, Children... children)
       : links_(std::move(links)), children_(std::move(children)...) {}
 

@@ -219,6 +219,7 @@ class retry_t {
   /// 1 when the controller provides its value as a slot, else 0.
   static constexpr std::size_t output_count = Provides.size() == 0 ? 0 : 1;
 
+  /// The slot types, names and kinds, as a task has them (fk::task_like), for the analysis.
   template <std::size_t I>
   using input_type = std::enable_if_t<(I < input_count), ReadType>;
   template <std::size_t>
@@ -242,6 +243,7 @@ class retry_t {
     else return std::array<detail::type_id, 1>{detail::type_id_of<value_type>};
   }();
 
+  /// Made by a flow's .retry(...).
   explicit retry_t(Controller controller) : controller_(std::move(controller)) {}
 
   /// The value of the next attempt, from the run's history of this retry (the engine records the

@@ -54,7 +54,9 @@ using stored_outcome = std::variant<std::monostate, std::string, stored_failure>
 struct atom_detail {
   /// The atom's name.
   std::string name;
+  /// The atom's state.
   atom_state state = atom_state::pending;
+  /// What the engine means to do next with the atom.
   flowkit::intention intention = flowkit::intention::execute;
   std::uint32_t version = 0;     // the atom's version, compared on resume by the engine
   stored_outcome result;         // execute: result bytes or failure

@@ -275,6 +275,7 @@ class persist_t {
   }
   persist_t(persist_t&&) noexcept = default;
   persist_t& operator=(persist_t&&) = delete;
+  /// Stops the committer thread, as close().
   ~persist_t() { close(); }
 
   /// Stops the committer thread (once everything it holds is dealt with); the engine calls it

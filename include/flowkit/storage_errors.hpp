@@ -21,32 +21,36 @@
 
 namespace flowkit {
 
-// Base of every error a flowkit store throws.
+/// Base of every error a flowkit store throws.
 class storage_error : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
 
-// The storage under a store failed: the disk is full, a file cannot be created or opened
-// (permission denied, a missing parent directory, a read-only filesystem), an I/O error, an LMDB
-// call that failed. what() reads "flowkit: <doing> <path>: <why>", e.g. "flowkit: reserve
-// /srv/board/lock.mdb: no space left on device"; path() is the file or directory concerned and
-// error_code() the system's (or LMDB's) code.
+/// The storage under a store failed: the disk is full, a file cannot be created or opened
+/// (permission denied, a missing parent directory, a read-only filesystem), an I/O error, an LMDB
+/// call that failed. what() reads "flowkit: <doing> <path>: <why>", e.g. "flowkit: reserve
+/// /srv/board/lock.mdb: no space left on device"; path() is the file or directory concerned and
+/// error_code() the system's (or LMDB's) code.
 class io_error : public storage_error {
  public:
+  /// An error of `doing` (e.g. "open") on `path`, described by ec's message.
   io_error(std::string path, std::error_code ec, std::string_view doing)
       : storage_error(describe(doing, path, lowercase_first(ec.message()))),
         path_(std::move(path)),
         ec_(ec) {}
+  /// The same, with `why` as the description.
   io_error(std::string path, std::error_code ec, std::string_view doing, const std::string& why)
       : storage_error(describe(doing, path, why)), path_(std::move(path)), ec_(ec) {}
 
+  /// The file or directory concerned.
   const std::string& path() const noexcept { return path_; }
+  /// The system's (or LMDB's) error code.
   const std::error_code& error_code() const noexcept { return ec_; }
-  // The filesystem is full (ENOSPC).
+  /// The filesystem is full (ENOSPC).
   bool no_space() const noexcept { return ec_ == std::errc::no_space_on_device; }
 
-  // "No space left on device" -> "no space left on device": messages read as one sentence.
+  /// "No space left on device" -> "no space left on device": messages read as one sentence.
   static std::string lowercase_first(std::string s) {
     if (!s.empty() && s[0] >= 'A' && s[0] <= 'Z' && (s.size() < 2 || !(s[1] >= 'A' && s[1] <= 'Z')))
       s[0] = static_cast<char>(s[0] - 'A' + 'a');

@@ -49,21 +49,25 @@
 
 namespace flowkit {
 
+/// How an fk::conductor runs jobs.
 struct conductor_options {
   std::string name = "conductor";  // the owner its claims carry (readable; need not be unique)
   std::size_t max_jobs = 1;        // jobs run at once, each on its own thread
+  /// How long a claim lasts unless extended.
   std::chrono::milliseconds claim_ttl{30'000};
   std::chrono::milliseconds heartbeat{10'000};  // how often claims are extended; below claim_ttl
-  // A job whose attempts failed this many times (abandoned after a failure, or its claim expired
-  // under a conductor that died) is trashed with its history instead of run again.
+  /// A job whose attempts failed this many times (abandoned after a failure, or its claim expired
+  /// under a conductor that died) is trashed with its history instead of run again.
   std::size_t max_attempts = 5;
-  // After a failed attempt a job is not claimable for backoff, doubled per failed attempt, at
-  // most backoff_limit. A conductor that dies backs its job off by the claim's ttl.
+  /// After a failed attempt a job is not claimable for backoff, doubled per failed attempt, at
+  /// most backoff_limit. A conductor that dies backs its job off by the claim's ttl.
   std::chrono::milliseconds backoff{1'000};
+  /// The longest back-off.
   std::chrono::milliseconds backoff_limit{60'000};
   std::string logbook = "jobs";  // the logbook the runs are filed in
 };
 
+/// What a conductor tells its listeners about a job.
 enum class conductor_event_kind : std::uint8_t {
   claimed,     // a job was claimed and its run opened (detail: "resuming" when it was stored)
   extended,    // a heartbeat extended a claim
@@ -74,6 +78,7 @@ enum class conductor_event_kind : std::uint8_t {
   error        // something failed that left the job to the board (detail: what)
 };
 
+/// The event kind's name, e.g. "claim_lost".
 constexpr std::string_view to_string(conductor_event_kind k) noexcept {
   switch (k) {
     case conductor_event_kind::claimed:
@@ -94,17 +99,22 @@ constexpr std::string_view to_string(conductor_event_kind k) noexcept {
   return "?";
 }
 
+/// One thing a conductor did with a job (see conductor_event_kind).
 struct conductor_event {
+  /// What happened.
   conductor_event_kind kind{};
+  /// The job.
   job_id job;
+  /// The job's name and its flow's name.
   std::string job_name, flow;
   std::uint64_t token = 0;                   // the claim's fencing token
   flow_state outcome = flow_state::pending;  // consumed: the run's final state
+  /// What more there is to say, by kind: a reason, "resuming", an error's what().
   std::string detail;
 };
 
-// Called on the conductor's threads (a job's thread, the heartbeat's), possibly at once: a
-// listener synchronises what it shares.
+/// Called on the conductor's threads (a job's thread, the heartbeat's), possibly at once: a
+/// listener synchronises what it shares.
 using conductor_listener = std::function<void(const conductor_event&)>;
 
 namespace detail {
@@ -148,46 +158,54 @@ inline std::string format_duration(std::chrono::milliseconds d) {
 
 }  // namespace detail
 
+/// Claims jobs from `Board` and runs each with the flow `Registry` (an fk::flows) names for it,
+/// checkpointed in `Backend` under the job's flow detail (see above). It heartbeats its claims,
+/// consumes, abandons with a back-off or trashes each job, and stops a run whose claim it lost.
+/// The board and backend must outlive it; atoms run serially, or on `Executor`.
 template <jobboard Board, backend Backend, class Registry, class Executor = serial_t>
 class conductor {
  public:
+  /// Runs each job's atoms on the job's thread (fk::serial).
   conductor(Board& board, Backend& backend, Registry flows,
             conductor_options opts = {}) requires std::same_as<Executor, serial_t>
       : conductor(board, backend, std::move(flows), std::move(opts), nullptr) {}
+  /// Runs each job's atoms on `executor`, which must outlive the conductor.
   conductor(Board& board, Backend& backend, Registry flows, conductor_options opts, Executor& executor)
       : conductor(board, backend, std::move(flows), std::move(opts), &executor) {}
   conductor(const conductor&) = delete;
   conductor& operator=(const conductor&) = delete;
+  /// Calls stop(); it does not wait: run() must have returned before the conductor is destroyed.
   ~conductor() { stop(); }
 
+  /// The options it was made with.
   const conductor_options& options() const noexcept { return opts_; }
 
-  // Registers a listener; before run().
+  /// Registers a listener; before run().
   void listen(conductor_listener fn) {
     std::lock_guard lk{mu_};
     listeners_.push_back(std::move(fn));
   }
 
-  // Shows every job's run on `display`, under the job's name; before run().
+  /// Shows every job's run on `display`, under the job's name; before run().
   void show_progress(progress_display display) { progress_ = std::move(display); }
 
-  // Writes every job's run to `trace`, under the job's name; before run(). (FLOWKIT_TRACE traces
-  // the conductor's engines as any other, under their flow's name.)
+  /// Writes every job's run to `trace`, under the job's name; before run(). (FLOWKIT_TRACE traces
+  /// the conductor's engines as any other, under their flow's name.)
   void trace(trace_listener listener) { trace_ = std::move(listener); }
 
-  // Claims and runs jobs until stop() (from another thread or a listener; a stop() before run()
-  // makes it return at once). The calling thread runs jobs too: max_jobs - 1 more threads are
-  // started, and a heartbeat thread.
+  /// Claims and runs jobs until stop() (from another thread or a listener; a stop() before run()
+  /// makes it return at once). The calling thread runs jobs too: max_jobs - 1 more threads are
+  /// started, and a heartbeat thread.
   void run() { run_until(std::nullopt); }
 
-  // The same, for at most d of real time; then as stop().
+  /// The same, for at most d of real time; then as stop().
   template <class Rep, class Period>
   void run_for(std::chrono::duration<Rep, Period> d) {
     run_until(std::chrono::steady_clock::now() + std::chrono::ceil<std::chrono::nanoseconds>(d));
   }
 
-  // Stops: no new claim; running jobs are suspended (their running atoms finish) and abandoned,
-  // so that another conductor takes them at once. run() returns when they are. Any thread.
+  /// Stops: no new claim; running jobs are suspended (their running atoms finish) and abandoned,
+  /// so that another conductor takes them at once. run() returns when they are. Any thread.
   void stop() {
     stop_.request_stop();
     std::lock_guard lk{mu_};
@@ -195,6 +213,7 @@ class conductor {
     beat_.notify_all();
   }
 
+  /// Whether stop() was called.
   bool stopping() const noexcept { return stop_.stop_requested(); }
 
  private:
@@ -542,6 +561,7 @@ class conductor {
   detail::clock_watch watch_;  // last: gone before what a wake touches
 };
 
+/// Deduction guides: fk::conductor{board, backend, flows[, options[, executor]]}.
 template <class Board, class Backend, class Registry>
 conductor(Board&, Backend&, Registry, conductor_options = {}) -> conductor<Board, Backend, Registry>;
 template <class Board, class Backend, class Registry, class Executor>

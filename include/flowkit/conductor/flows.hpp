@@ -25,12 +25,15 @@
 
 namespace flowkit {
 
-// A flow a conductor runs, and the store its jobs carry.
+/// A flow a conductor runs, and the store its jobs carry.
 template <flow_like Flow, class Store>
 struct job_flow {
   static_assert(is_store_v<Store>, "fk::job_flow<Flow, Store>: Store is made by fk::store<...>(...)");
+  /// The flow type.
   using flow_type = Flow;
+  /// The store type its jobs are posted with.
   using store_type = Store;
+  /// The flow value the conductor's engines run.
   Flow flow;
 };
 
@@ -41,7 +44,7 @@ template <class Flow, class Store>
 inline constexpr bool is_job_flow_v<job_flow<Flow, Store>> = true;
 }  // namespace detail
 
-// The registry: one job_flow per kind of job the conductor takes.
+/// The registry: one job_flow per kind of job the conductor takes.
 template <class... Entries>
 class flows {
   static_assert(sizeof...(Entries) > 0, "fk::flows<...>: a conductor needs at least one fk::job_flow");
@@ -49,12 +52,15 @@ class flows {
                 "fk::flows<...>: each entry is an fk::job_flow<Flow, Store>");
 
  public:
+  /// Default-constructs every flow.
   flows() requires(std::default_initializable<typename Entries::flow_type>&&...)
       : entries_{Entries{typename Entries::flow_type{}}...} {}
+  /// One flow value per entry, in the entries' order.
   explicit flows(typename Entries::flow_type... fs) : entries_{Entries{std::move(fs)}...} {}
 
-  // Calls run(entry) with the entry for a job of this flow name and store signature and returns
-  // found; otherwise says why none fits.
+  /// Calls run(entry) with the entry for a job of this flow name and store signature and returns
+  /// found; otherwise says why none fits.
+  /// What dispatch() found for a job.
   enum class match { found, unknown_flow, other_store };
   template <class Run>
   match dispatch(std::string_view flow_name, std::string_view signature, Run&& run) const {
@@ -77,7 +83,7 @@ class flows {
     return m;
   }
 
-  // "checkout (store: order_id: int), refund (...)": for a refusal that says what is known.
+  /// "checkout (store: order_id: int), refund (...)": for a refusal that says what is known.
   std::string describe() const {
     std::string out;
     std::size_t i = 0;
@@ -87,7 +93,7 @@ class flows {
      ...);
     return out;
   }
-  // The stores this registry expects for a flow name, readable, for the same refusals.
+  /// The stores this registry expects for a flow name, readable, for the same refusals.
   std::string stores_of(std::string_view flow_name) const {
     std::string out;
     std::size_t i = 0;

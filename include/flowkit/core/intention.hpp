@@ -8,6 +8,8 @@
 
 namespace flowkit {
 
+/// What the engine means to do next with an atom; persisted with the atom's state so a run can be
+/// resumed.
 enum class intention : unsigned char {
   execute,  // run it (or, once it ran, keep its result): the default
   revert,   // undo it: the run is reverting through it
@@ -15,8 +17,10 @@ enum class intention : unsigned char {
   ignore,   // a decider said no: it does not run
 };
 
+/// The number of intention values.
 inline constexpr std::size_t intention_count = 4;
 
+/// The upper-case name TaskFlow uses ("EXECUTE", "REVERT", ...); "UNKNOWN" for an invalid value.
 constexpr std::string_view to_string(intention i) noexcept {
   constexpr std::string_view text[] = {"EXECUTE", "REVERT", "RETRY", "IGNORE"};
   const auto at = static_cast<unsigned>(i);

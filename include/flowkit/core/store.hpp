@@ -16,39 +16,49 @@ namespace flowkit {
 template <class Names, class... Values>
 class store_t;
 
+/// The store made by fk::store: the flow's named, typed inputs, kept by value.
 template <name... Names, class... Values>
 class store_t<names<Names...>, Values...> {
   static_assert(sizeof...(Names) == sizeof...(Values),
                 "fk::store<names...>(values...) needs one value per name");
 
  public:
+  /// The slots' names (fk::names<...>).
   using slot_names = names<Names...>;
+  /// The values' types, in the order of the names.
   using value_types = std::tuple<Values...>;
+  /// The number of values.
   static constexpr std::size_t size = sizeof...(Values);
 
+  /// Every value default-constructed (how fk::store<>() makes the store without names).
   constexpr store_t() = default;
+  /// The values, one per name, in order; fk::store is the usual way to make one.
   template <class... Args>
     requires(sizeof...(Args) == size && sizeof...(Args) > 0)
   constexpr explicit store_t(std::in_place_t, Args&&... args)
       : values_(std::forward<Args>(args)...) {}
 
-  // Index of a slot in this store, or size if absent.
+  /// Index of a slot in this store, or size if absent.
   static constexpr std::size_t index_of(std::string_view slot) noexcept {
     for (std::size_t i = 0; i < size; ++i)
       if (slot_names::views[i] == slot) return i;
     return size;
   }
+  /// Whether the store has a value for `slot`.
   static constexpr bool contains(std::string_view slot) noexcept { return index_of(slot) < size; }
 
+  /// The I-th value.
   template <std::size_t I>
   constexpr const auto& value() const noexcept { return std::get<I>(values_); }
   template <std::size_t I>
   constexpr auto& value() noexcept { return std::get<I>(values_); }
 
+  /// The value of slot `Slot`; naming a slot the store lacks is a compile error.
   template <name Slot>
     requires(contains(Slot.view()))
   constexpr const auto& get() const noexcept { return std::get<index_of(Slot.view())>(values_); }
 
+  /// Every value, as a tuple.
   const value_types& values() const noexcept { return values_; }
   value_types& values() noexcept { return values_; }
 
@@ -66,8 +76,8 @@ using stored_value_t =
                        std::string, std::decay_t<V>>;
 }  // namespace detail
 
-// fk::store<"order_id">(42), fk::store<"a", "b">(1, "x") (text is kept as a std::string),
-// fk::store<>() for none.
+/// fk::store<"order_id">(42), fk::store<"a", "b">(1, "x") (text is kept as a std::string),
+/// fk::store<>() for none.
 template <name... Names, class... Values>
 constexpr auto store(Values&&... values) {
   static_assert(sizeof...(Names) == sizeof...(Values),
@@ -79,6 +89,7 @@ constexpr auto store(Values&&... values) {
                                                                        std::forward<Values>(values)...};
 }
 
+/// Whether T is an fk::store_t (made by fk::store).
 template <class T>
 inline constexpr bool is_store_v = false;
 template <class Names, class... Values>

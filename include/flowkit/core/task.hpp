@@ -29,8 +29,8 @@
 
 namespace flowkit {
 
-// How an input gets its value: from a slot (a task's output or the store), from a value the
-// task carries (inject), or from a slot when present and a default otherwise.
+/// How an input gets its value: from a slot (a task's output or the store), from a value the
+/// task carries (inject), or from a slot when present and a default otherwise.
 enum class input_kind : unsigned char { slot, injected, optional };
 
 namespace detail {
@@ -98,6 +98,8 @@ inline constexpr bool has_revert_v<lambda_body<Fn, Revert>> = !std::is_same_v<Re
 
 }  // namespace detail
 
+/// A task: a callable (Body) with named, typed inputs and outputs, and the modifiers applied to it.
+/// Made by fk::task or fk::as_task, never spelled out.
 template <name Name, class Body, class Signature, class Inputs, class Outputs, class... Mods>
 class task_t;
 
@@ -125,18 +127,25 @@ class task_t<Name, Body, R(Args...), names<Ins...>, names<Outs...>, Mods...> {
   }();
 
  public:
+  /// The task's name.
   static constexpr auto name = Name;
+  /// What execute returns: void, one output's type, or a std::tuple of several outputs' types.
   using result_type = R;
+  /// The callable(s): a lambda body, or the class of a class task.
   using body_type = Body;
-  // Whether the callable takes an fk::execution (then the engine tells it about a re-run).
+  /// Whether the callable takes an fk::execution (then the engine tells it about a re-run).
   static constexpr bool takes_execution = ((detail::role_of<Args> == detail::param_role::execution) || ...);
 
+  /// The number of inputs (parameters read from slots or injected).
   static constexpr std::size_t input_count = sizeof...(Ins);
+  /// The number of outputs.
   static constexpr std::size_t output_count = sizeof...(Outs);
 
+  /// The type of input I (the parameter's type without const&).
   template <std::size_t I>
   using input_type = std::remove_cvref_t<detail::type_at<slot_positions[I], Args...>>;
 
+  /// The type of output K.
   template <std::size_t K>
   using output_type = std::conditional_t<
       output_count == 1, R, std::tuple_element_t<K, std::conditional_t<output_count <= 1, std::tuple<R>, R>>>;
@@ -146,7 +155,9 @@ class task_t<Name, Body, R(Args...), names<Ins...>, names<Outs...>, Mods...> {
   static_assert(output_count != 1 || !std::is_void_v<R>,
                 "fk::task: a task with an output must return a value");
 
+  /// The inputs' parameter names, in the callable's order.
   static constexpr std::array<std::string_view, input_count> input_params{Ins.view()...};
+  /// The outputs' names.
   static constexpr std::array<std::string_view, output_count> output_names{Outs.view()...};
 
  private:
@@ -165,7 +176,7 @@ class task_t<Name, Body, R(Args...), names<Ins...>, names<Outs...>, Mods...> {
   static constexpr std::size_t npos = sizeof...(Mods);
 
  public:
-  // The slot each input reads (its own name unless rebound).
+  /// The slot each input reads (its own name unless rebound).
   static constexpr std::array<std::string_view, input_count> input_slots = [] {
     std::array<std::string_view, input_count> slots{Ins.view()...};
     constexpr std::array<std::string_view, sizeof...(Mods) + 1> targets{[] {
@@ -177,6 +188,7 @@ class task_t<Name, Body, R(Args...), names<Ins...>, names<Outs...>, Mods...> {
     return slots;
   }();
 
+  /// How each input gets its value (slot, injected or optional).
   static constexpr std::array<input_kind, input_count> input_kinds = [] {
     std::array<input_kind, input_count> kinds{};
     constexpr std::array<input_kind, sizeof...(Mods) + 1> mod_kinds{[] {
@@ -190,19 +202,23 @@ class task_t<Name, Body, R(Args...), names<Ins...>, names<Outs...>, Mods...> {
     return kinds;
   }();
 
+  /// The inputs' types, as type ids for the compile-time analysis.
   static constexpr auto input_types = []<std::size_t... Is>(std::index_sequence<Is...>) {
     return std::array<detail::type_id, input_count>{detail::type_id_of<input_type<Is>>...};
   }(std::make_index_sequence<input_count>{});
+  /// The outputs' types, likewise.
   static constexpr auto output_types = []<std::size_t... Ks>(std::index_sequence<Ks...>) {
     return std::array<detail::type_id, output_count>{detail::type_id_of<output_type<Ks>>...};
   }(std::make_index_sequence<output_count>{});
 
+  /// Whether the task has a revert.
   static constexpr bool has_revert = detail::has_revert_v<Body>;
 
+  /// Usually made by fk::task or fk::as_task.
   constexpr task_t(Body body, std::tuple<Mods...> mods = {})
       : body_(std::move(body)), mods_(std::move(mods)) {}
 
-  // The value a task carries for input I (injected, or its default).
+  /// The value a task carries for input I (injected, or its default).
   template <std::size_t I>
   const input_type<I>& bound_value() const noexcept {
     constexpr std::size_t m = last_mod(input_params[I], true);
@@ -210,8 +226,8 @@ class task_t<Name, Body, R(Args...), names<Ins...>, names<Outs...>, Mods...> {
     return std::get<m>(mods_).value;
   }
 
-  // Runs execute. fetch(std::integral_constant<std::size_t, I>) yields input I's value for
-  // inputs read from slots; injected inputs come from the task itself.
+  /// Runs execute. fetch(std::integral_constant<std::size_t, I>) yields input I's value for
+  /// inputs read from slots; injected inputs come from the task itself.
   template <class Fetch>
   R execute(Fetch&& fetch, const std::stop_token& stop, progress& report) {
     return [&]<std::size_t... Ps>(std::index_sequence<Ps...>) -> R {
@@ -219,8 +235,8 @@ class task_t<Name, Body, R(Args...), names<Ins...>, names<Outs...>, Mods...> {
     }(std::index_sequence_for<Args...>{});
   }
 
-  // Runs revert (when the task has one) with the task's inputs, its outcome and, if the revert
-  // asks for them, the flow's failures.
+  /// Runs revert (when the task has one) with the task's inputs, its outcome and, if the revert
+  /// asks for them, the flow's failures.
   template <class Fetch>
   void revert(Fetch&& fetch, const outcome<R>& result, failures flow_failures) {
     if constexpr (has_revert) {
@@ -233,15 +249,19 @@ class task_t<Name, Body, R(Args...), names<Ins...>, names<Outs...>, Mods...> {
     }
   }
 
-  // Modifiers return a new task; the original is unchanged.
+  /// Modifiers return a new task; the original is unchanged.
+  /// inject<"param">(value): the input `param` always takes `value` (a copy kept in the task) and
+  /// reads no slot.
   template <flowkit::name Param, class T>
   constexpr auto inject(T&& value) const {
     return with_mod<Param, input_kind::injected>(std::forward<T>(value));
   }
+  /// with_default<"param">(value): the input `param` reads its slot when one is there, else `value`.
   template <flowkit::name Param, class T>
   constexpr auto with_default(T&& value) const {
     return with_mod<Param, input_kind::optional>(std::forward<T>(value));
   }
+  /// rebind<"param", "slot">(): the input `param` reads the slot `slot` instead of its own name.
   template <flowkit::name Param, flowkit::name Slot>
   constexpr auto rebind() const {
     static_assert(has_param(Param.view()), "fk::rebind<param, slot>: 'param' is not an input of the task");
@@ -249,8 +269,8 @@ class task_t<Name, Body, R(Args...), names<Ins...>, names<Outs...>, Mods...> {
                   detail::rebinding<Param, Slot>>{body_,
                                                   std::tuple_cat(mods_, std::tuple<detail::rebinding<Param, Slot>>{})};
   }
-  // Lambda tasks only: the revert takes the inputs, then `const fk::outcome<R>&`, then
-  // optionally `fk::failures` (every failure of the flow run).
+  /// Lambda tasks only: the revert takes the inputs, then `const fk::outcome<R>&`, then
+  /// optionally `fk::failures` (every failure of the flow run).
   template <class RevertFn>
     requires detail::is_lambda_body<Body>
   constexpr auto on_revert(RevertFn revert_fn) const {
@@ -266,7 +286,9 @@ class task_t<Name, Body, R(Args...), names<Ins...>, names<Outs...>, Mods...> {
         new_body{body_.execute_fn, std::move(revert_fn)}, mods_};
   }
 
+  /// The callable(s) the task runs.
   const Body& body() const noexcept { return body_; }
+  /// The modifiers applied (inject, with_default, rebind), in order.
   const std::tuple<Mods...>& modifiers() const noexcept { return mods_; }
 
  private:
@@ -324,7 +346,7 @@ class task_t<Name, Body, R(Args...), names<Ins...>, names<Outs...>, Mods...> {
   [[no_unique_address]] std::tuple<Mods...> mods_;
 };
 
-// What the compile-time analysis needs of a task.
+/// What the compile-time analysis needs of a task.
 template <class T>
 concept task_like = requires {
   T::name.view();
@@ -351,7 +373,9 @@ constexpr auto make_lambda_task(Fn fn) {
 
 }  // namespace detail
 
-// fk::task<"name">([fk::inputs<...>,] [fk::outputs<...>,] callable)
+/// fk::task<"name">([fk::inputs<...>,] [fk::outputs<...>,] callable)
+/// Makes a lambda task; the callable needs one non-template call operator (a generic lambda is a
+/// compile error), and its parameters must match the input names.
 template <name Name, class Fn>
 constexpr auto task(Fn fn) {
   return detail::make_lambda_task<Name, names<>, names<>>(std::move(fn));
@@ -369,14 +393,14 @@ constexpr auto task(input_names<Ins...>, output_names<Outs...>, Fn fn) {
   return detail::make_lambda_task<Name, names<Ins...>, names<Outs...>>(std::move(fn));
 }
 
-// A class task (TaskFlow's subclass style):
-//   struct ship {
-//     static constexpr fk::name name = "ship";
-//     using inputs = fk::names<"order", "receipt">;
-//     using outputs = fk::names<"tracking">;
-//     std::string execute(const Order&, const Receipt&);
-//     void revert(const Order&, const Receipt&, const fk::outcome<std::string>&);  // optional
-//   };
+/// A class task (TaskFlow's subclass style):
+///   struct ship {
+///     static constexpr fk::name name = "ship";
+///     using inputs = fk::names<"order", "receipt">;
+///     using outputs = fk::names<"tracking">;
+///     std::string execute(const Order&, const Receipt&);
+///     void revert(const Order&, const Receipt&, const fk::outcome<std::string>&);  // optional
+///   };
 template <class T>
 concept class_task = requires {
   T::name.view();
@@ -385,6 +409,7 @@ concept class_task = requires {
   &T::execute;
 };
 
+/// Makes a task of a class task object: `fk::as_task(ship{...})`.
 template <class T>
   requires class_task<T>
 constexpr auto as_task(T object) {
@@ -392,7 +417,7 @@ constexpr auto as_task(T object) {
   return task_t<T::name, T, signature, typename T::inputs, typename T::outputs>{std::move(object)};
 }
 
-// fk::rebind<"param", "slot">(task): the task's input `param` reads the slot `slot`.
+/// fk::rebind<"param", "slot">(task): the task's input `param` reads the slot `slot`.
 template <name Param, name Slot, task_like Task>
 constexpr auto rebind(const Task& t) {
   return t.template rebind<Param, Slot>();

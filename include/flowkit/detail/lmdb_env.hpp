@@ -60,9 +60,9 @@ inline std::error_code lmdb_error_code(int code) noexcept {
 
 }  // namespace detail
 
-// An LMDB call failed; code() is the LMDB or errno code. An io_error (so a storage_error), thrown
-// alike by the jobboard and the checkpoint store that share an environment: what() names the call
-// and the file, e.g. "flowkit: mdb_txn_commit on ./board/data.mdb: no space left on device".
+/// An LMDB call failed; code() is the LMDB or errno code. An io_error (so a storage_error), thrown
+/// alike by the jobboard and the checkpoint store that share an environment: what() names the call
+/// and the file, e.g. "flowkit: mdb_txn_commit on ./board/data.mdb: no space left on device".
 class lmdb_error : public io_error {
  public:
   lmdb_error(int code, std::string_view call, std::string path)
@@ -72,6 +72,7 @@ class lmdb_error : public io_error {
   lmdb_error(int code, std::string_view call, std::string path, const std::string& why)
       : io_error(std::move(path), detail::lmdb_error_code(code), std::string{call} + " on", why),
         code_(code) {}
+  /// The LMDB (MDB_*) or errno code.
   int code() const noexcept { return code_; }
 
  private:

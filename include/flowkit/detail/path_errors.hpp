@@ -22,21 +22,22 @@ inline std::string path_message(std::string_view before, const std::string& path
   return w;
 }
 
-// A refusal (Base: a store's error class) about a path, kept as path().
+/// A refusal (Base: a store's error class) about a path, kept as path().
 template <class Base>
 class path_error : public Base {
  public:
   // what(): "flowkit: <before><path><after><why>".
   path_error(std::string_view before, std::string path, std::string_view after, std::string_view why)
       : Base(path_message(before, path, after, why)), path_(std::move(path)) {}
+  /// The path the error is about.
   const std::string& path() const noexcept { return path_; }
 
  private:
   std::string path_;
 };
 
-// A store (Base: its error class) at path whose format this flowkit does not read: found() and
-// supported().
+/// A store (Base: its error class) at path whose format this flowkit does not read: found() and
+/// supported().
 template <class Base>
 class format_error : public path_error<Base> {
  public:
@@ -46,7 +47,9 @@ class format_error : public path_error<Base> {
       : path_error<Base>(before, std::move(path), words(found, supported), tail),
         found_(found),
         supported_(supported) {}
+  /// The format the store at the path has.
   std::uint32_t found() const noexcept { return found_; }
+  /// The format this flowkit reads.
   std::uint32_t supported() const noexcept { return supported_; }
 
  private:

@@ -29,8 +29,8 @@
 
 namespace flowkit {
 
-// get<name>() of a slot whose producer has no result now (it never ran, was reverted, or was
-// ignored by a decider), or an input that needs such a slot.
+/// Thrown by get<name>() for a slot whose producer has no result now (it never ran, was reverted,
+/// or was ignored by a decider), and for an input that needs such a slot.
 class no_result : public std::logic_error {
  public:
   using std::logic_error::logic_error;

@@ -58,7 +58,10 @@ inline constexpr unknown_result_t unknown_result{};
 
 }  // namespace detail
 
-// Recorder: where each transition is recorded (detail/recorder.hpp); by default nowhere, at no cost.
+/// Runs a flow: binds it to its store (the flow's inputs) and, optionally, a recorder that
+/// checkpoints every transition (fk::persist). A wiring error is a compile error here. One run at a
+/// time per engine; many engines may run one flow value at once. Results are read by slot name.
+/// Recorder: where each transition is recorded (detail/recorder.hpp); by default nowhere, at no cost.
 template <flow_like Flow, class Store = store_t<names<>>, detail::recorder Recorder = detail::no_recorder>
 class engine : private detail::parallel_phases<Flow, Store, Recorder> {
   static_assert(is_store_v<Store>, "fk::engine{flow, store}: the second argument is made by fk::store<...>(...)");
@@ -70,13 +73,16 @@ class engine : private detail::parallel_phases<Flow, Store, Recorder> {
   using base::wired;
 
  public:
+  /// The flow type run.
   using flow_type = Flow;
+  /// The store type (fk::store_t<...>).
   using store_type = Store;
+  /// The number of atoms (tasks and retry controllers) of the flow.
   static constexpr std::size_t atom_count = spec.size.atoms;
 
-  // With a recorder (fk::persist), building the engine creates its run in the backend, or
-  // loads the run stored under that id: then the engine's state is the stored one and the
-  // store's values are the run's own (the `store` given is used only by a new run).
+  /// With a recorder (fk::persist), building the engine creates its run in the backend, or
+  /// loads the run stored under that id: then the engine's state is the stored one and the
+  /// store's values are the run's own (the `store` given is used only by a new run).
   explicit engine(Flow flow, Store store = {}, Recorder recorder = {})
       : base(std::move(flow), std::move(store), std::move(recorder)) {
     if constexpr (!wired) {
@@ -88,37 +94,39 @@ class engine : private detail::parallel_phases<Flow, Store, Recorder> {
       detail::trace_if_asked(*this);
     }
   }
-  // A flow without inputs, recorded.
+  /// A flow without inputs, recorded.
   engine(Flow flow, Recorder recorder) requires(Recorder::records&& Store::size == 0)
       : engine(std::move(flow), Store{}, std::move(recorder)) {}
   engine(const engine&) = delete;
   engine& operator=(const engine&) = delete;
-  // A recorder's own thread (fk::persist's committer) may still touch the run state (a failed
-  // commit suspends the run): it is stopped before any of that state is destroyed.
+  /// A recorder's own thread (fk::persist's committer) may still touch the run state (a failed
+  /// commit suspends the run): it is stopped before any of that state is destroyed.
   ~engine() {
     if constexpr (requires { this->recorder_.close(); }) this->recorder_.close();
   }
 
-  // Runs on the calling thread, deterministically: atoms in one fixed topological order,
-  // reverts in the reverse of it, nothing started after a failure.
+  /// Runs on the calling thread, deterministically: atoms in one fixed topological order,
+  /// reverts in the reverse of it, nothing started after a failure.
+  /// A task's exception does not escape run(): it becomes a failure, and the run reverts. Throws
+  /// std::logic_error when a run is already under way.
   run_result<engine> run() { return run(serial); }
   run_result<engine> run(serial_t) {
     return run_phases([this] { serial_execute(); }, [this] { serial_revert(); });
   }
 
-  // Runs on an executor: ready atoms in parallel, each made ready by a counter of its
-  // predecessors. The calling thread works too, and returns when the run has ended.
+  /// Runs on an executor: ready atoms in parallel, each made ready by a counter of its
+  /// predecessors. The calling thread works too, and returns when the run has ended.
   template <executor E>
   run_result<engine> run(E& ex) {
     return run_phases([&] { parallel(ex, false); }, [&] { parallel(ex, true); });
   }
 
-  // Asks a running run to stop starting atoms; running ones finish and run() returns SUSPENDED.
-  // Callable from any thread, or from a listener; ignored when no run is under way. Tasks that
-  // take a std::stop_token see a stop requested.
+  /// Asks a running run to stop starting atoms; running ones finish and run() returns SUSPENDED.
+  /// Callable from any thread, or from a listener; ignored when no run is under way. Tasks that
+  /// take a std::stop_token see a stop requested.
   void suspend() { this->request_suspend(); }
 
-  // Forgets every result and failure: every atom PENDING, the flow PENDING.
+  /// Forgets every result and failure: every atom PENDING, the flow PENDING.
   void reset() {
     recorded_as_one([&] {
       for (std::size_t a = 0; a < atom_count; ++a) make_pending(a);
@@ -131,9 +139,9 @@ class engine : private detail::parallel_phases<Flow, Store, Recorder> {
     });
   }
 
-  // Registers a listener, between runs (during one it throws std::logic_error: a run fixes its
-  // listeners when it starts). An lvalue is referred to (keep it alive while the engine lives);
-  // an rvalue is kept by the engine.
+  /// Registers a listener, between runs (during one it throws std::logic_error: a run fixes its
+  /// listeners when it starts). An lvalue is referred to (keep it alive while the engine lives);
+  /// an rvalue is kept by the engine.
   template <class L>
     requires listener<std::remove_cvref_t<L>>
   void listen(L&& l) {
@@ -152,8 +160,8 @@ class engine : private detail::parallel_phases<Flow, Store, Recorder> {
     }
   }
 
-  // A result by slot name: the output of the flow's last provider of it, else the store's value.
-  // Throws fk::no_result when that provider has no result now.
+  /// A result by slot name: the output of the flow's last provider of it, else the store's value.
+  /// Throws fk::no_result when that provider has no result now.
   template <name Slot>
   const auto& get() const {
     if constexpr (detail::result_known<Flow, Store, Slot>) {
@@ -175,7 +183,7 @@ class engine : private detail::parallel_phases<Flow, Store, Recorder> {
     }
   }
 
-  // Whether get<name>() has a value to give now.
+  /// Whether get<name>() has a value to give now.
   template <name Slot>
   bool has() const noexcept {
     if constexpr (detail::result_known<Flow, Store, Slot>) {
@@ -190,9 +198,9 @@ class engine : private detail::parallel_phases<Flow, Store, Recorder> {
     }
   }
 
-  // The history of a retry controller, named "<flow>_retry": every attempt, its value and the
-  // failures it met. A retry reverted with its scope keeps its attempts until it runs again, so
-  // they are readable after a run that ended REVERTED; reset() and the next run forget them.
+  /// The history of a retry controller, named "<flow>_retry": every attempt, its value and the
+  /// failures it met. A retry reverted with its scope keeps its attempts until it runs again, so
+  /// they are readable after a run that ended REVERTED; reset() and the next run forget them.
   template <name Retry>
   const auto& history() const {
     constexpr std::size_t atom = [] {
@@ -208,17 +216,22 @@ class engine : private detail::parallel_phases<Flow, Store, Recorder> {
       return std::get<retry_ordinal[atom]>(retry_runs_).history;
   }
 
+  /// The state of the atom named `atom`; throws std::out_of_range when the flow has none.
   atom_state state_of(std::string_view atom) const { return state(index_of(atom)); }
+  /// The flow's state.
   flow_state state() const noexcept { return flow_state_; }
+  /// Every failure of the last run: execute failures, then revert failures.
   const std::vector<failure>& failures() const noexcept { return all_failures_; }
-  // Atoms that ran and are not reverted although the flow had to revert (a revert failed).
+  /// Atoms that ran and are not reverted although the flow had to revert (a revert failed).
   std::vector<std::string_view> unreverted() const {
     std::vector<std::string_view> left;
     for (std::size_t a = 0; a < atom_count; ++a)
       if (to_revert(a)) left.push_back(spec.atoms[a].label);
     return left;
   }
+  /// The flow this engine runs.
   const Flow& flow() const noexcept { return flow_; }
+  /// The flow's inputs (for a resumed recorded run, the run's own).
   const Store& store() const noexcept { return store_; }
 
  private:
@@ -435,6 +448,7 @@ class engine : private detail::parallel_phases<Flow, Store, Recorder> {
   }
 };
 
+/// Deduction guides: fk::engine{flow}, {flow, store}, {flow, store, recorder}, {flow, recorder}.
 template <flow_like Flow>
 engine(Flow) -> engine<Flow>;
 template <flow_like Flow, class Store>

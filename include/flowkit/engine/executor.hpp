@@ -21,13 +21,17 @@
 
 namespace flowkit {
 
-// A unit of work: a function pointer and its argument. Trivially copyable, never allocates.
+/// A unit of work: a function pointer and its argument. Trivially copyable, never allocates.
 struct work {
+  /// The function to call, with `argument`; must not throw.
   void (*function)(void*) noexcept = nullptr;
+  /// What the function is called with.
   void* argument = nullptr;
+  /// Runs the work item.
   void operator()() const noexcept { function(argument); }
 };
 
+/// Anything with `submit(fk::work)` that calls each work item exactly once, on any thread (see above).
 template <class E>
 concept executor = requires(E& e, work w) { e.submit(w); };
 
@@ -48,10 +52,11 @@ std::size_t concurrency_of(const E& ex) noexcept {
 
 }  // namespace detail
 
-// Runs a flow on the calling thread, deterministically.
+/// Runs a flow on the calling thread, deterministically.
 struct serial_t {
   explicit constexpr serial_t() = default;
 };
+/// Pass to engine::run to run on the calling thread: `eng.run(fk::serial)`, the same as `eng.run()`.
 inline constexpr serial_t serial{};
 
 }  // namespace flowkit

@@ -21,25 +21,35 @@
 
 namespace flowkit {
 
+/// A flow's state changed.
 struct flow_event {
+  /// The flow's name.
   std::string_view flow;
+  /// The state left and the state entered.
   flow_state from, to;
 };
 
+/// An atom's state changed.
 struct atom_event {
+  /// The atom's name.
   std::string_view atom;
+  /// The state left and the state entered.
   atom_state from, to;
   const failure* error = nullptr;  // for FAILURE and REVERT_FAILURE
-  // The atom's place among the flow's atoms (0 to the engine's atom_count - 1): lets a listener
-  // keep per-atom state in an array instead of looking names up.
+  /// The atom's place among the flow's atoms (0 to the engine's atom_count - 1): lets a listener
+  /// keep per-atom state in an array instead of looking names up.
   std::size_t index = 0;
 };
 
+/// A task reported progress.
 struct progress_event {
+  /// The atom's name.
   std::string_view atom;
+  /// The value reported, in [0, 1].
   float value;
 };
 
+/// An object with at least one of the hooks on_flow, on_atom, on_progress (see above).
 template <class L>
 concept listener = requires(L& l, const flow_event& f) { l.on_flow(f); } ||
                    requires(L& l, const atom_event& a) { l.on_atom(a); } ||

@@ -7,10 +7,14 @@
 
 namespace flowkit {
 
+/// A listener that writes one line per flow or atom transition (with the failure, if any) and per
+/// progress report to a stream.
 class logging_listener {
  public:
+  /// Writes to `out`, which must outlive the listener.
   explicit logging_listener(std::ostream& out) : out_(&out) {}
 
+  /// The listener hooks; called by the engine.
   void on_flow(const flow_event& e) { *out_ << "flow " << e.flow << ": " << to_string(e.from) << " -> " << to_string(e.to) << '\n'; }
   void on_atom(const atom_event& e) {
     *out_ << "atom " << e.atom << ": " << to_string(e.from) << " -> " << to_string(e.to);

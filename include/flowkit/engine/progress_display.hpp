@@ -48,16 +48,17 @@
 
 namespace flowkit {
 
+/// How an fk::progress_display writes.
 struct progress_options {
-  // On a terminal: the lines are redrawn this often while runs are under way (a run's last line is
-  // written at once); 0 redraws on every event as well.
+  /// On a terminal: the lines are redrawn this often while runs are under way (a run's last line is
+  /// written at once); 0 redraws on every event as well.
   std::chrono::milliseconds redraw_interval{100};
-  // Not on a terminal: 0 writes a line for every atom that finishes; more writes at most one line
-  // per interval (a run's first and last lines are always written).
+  /// Not on a terminal: 0 writes a line for every atom that finishes; more writes at most one line
+  /// per interval (a run's first and last lines are always written).
   std::chrono::milliseconds line_interval{0};
-  // Whether the output is a terminal; by default, whether its file descriptor is a tty.
+  /// Whether the output is a terminal; by default, whether its file descriptor is a tty.
   std::optional<bool> terminal;
-  // The width of a terminal line; by default the terminal's own (80 if it cannot be read).
+  /// The width of a terminal line; by default the terminal's own (80 if it cannot be read).
   unsigned columns = 0;
 };
 
@@ -417,14 +418,17 @@ class progress_engine_listener {
 
 }  // namespace detail
 
+/// Shows how engines' runs are going on a terminal or in a log (see above). Copies share one output;
+/// safe to use from any thread.
 class progress_display {
  public:
+  /// Writes to `out` (stderr by default), which must stay open while attached engines live.
   explicit progress_display(std::FILE* out = stderr, progress_options options = {})
       : board_(std::make_shared<detail::progress_board>(out, options)) {}
 
-  // Registers a listener on `eng` (between runs, as eng.listen()) that shows its runs under
-  // `label`, by default the flow's name. The output stays in use as long as an engine attached to
-  // it lives.
+  /// Registers a listener on `eng` (between runs, as eng.listen()) that shows its runs under
+  /// `label`, by default the flow's name. The output stays in use as long as an engine attached to
+  /// it lives.
   template <class Engine>
   void attach(Engine& eng, std::string label = {}) const {
     if (label.empty()) label = std::string(Engine::flow_type::name.view());

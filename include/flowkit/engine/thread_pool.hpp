@@ -17,8 +17,10 @@
 
 namespace flowkit {
 
+/// A fixed set of worker threads taking fk::work from one queue (see above); an fk::executor.
 class thread_pool {
  public:
+  /// Starts `threads` workers; throws std::invalid_argument for 0.
   explicit thread_pool(std::size_t threads) {
     if (threads == 0) throw std::invalid_argument("flowkit: a thread_pool needs at least one thread");
     workers_.reserve(threads);
@@ -28,7 +30,7 @@ class thread_pool {
   thread_pool(const thread_pool&) = delete;
   thread_pool& operator=(const thread_pool&) = delete;
 
-  // Runs what was submitted, then joins the workers.
+  /// Runs what was submitted, then joins the workers.
   ~thread_pool() {
     {
       std::lock_guard lock{mutex_};
@@ -38,6 +40,7 @@ class thread_pool {
     for (auto& w : workers_) w.join();
   }
 
+  /// Queues a work item; never blocks on running work.
   void submit(work item) {
     {
       std::lock_guard lock{mutex_};
@@ -49,6 +52,7 @@ class thread_pool {
     if (sleeping_.load(std::memory_order_acquire) > 0) wake_.notify_one();
   }
 
+  /// The number of worker threads.
   std::size_t size() const noexcept { return workers_.size(); }
 
  private:

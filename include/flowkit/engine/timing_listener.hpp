@@ -11,10 +11,13 @@
 
 namespace flowkit {
 
+/// A listener that sums, per atom, the time its execute and its revert took (steady clock).
 class timing_listener {
  public:
+  /// The clock times are measured with.
   using clock = std::chrono::steady_clock;
 
+  /// The listener hook; not called by users.
   void on_atom(const atom_event& e) {
     const auto now = clock::now();
     if (e.to == atom_state::running || e.to == atom_state::reverting) {
@@ -28,9 +31,11 @@ class timing_listener {
     started_.erase(it);
   }
 
-  // Time spent in execute (or revert) by the atom, summed over runs; zero if it never ran.
+  /// Time spent in execute (or revert) by the atom, summed over runs; zero if it never ran.
   clock::duration execute_time(std::string_view atom) const { return find(execute_, atom); }
+  /// Time spent in revert by the atom, summed over runs; zero if it never reverted.
   clock::duration revert_time(std::string_view atom) const { return find(revert_, atom); }
+  /// Every atom's execute time, by name.
   const std::map<std::string, clock::duration, std::less<>>& execute_times() const noexcept { return execute_; }
 
  private:

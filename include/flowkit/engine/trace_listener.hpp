@@ -441,30 +441,33 @@ class trace_engine_listener {
 
 }  // namespace detail
 
+/// Writes what engines attached to it do to one Chrome trace (JSON) file (see above).
 class trace_listener {
  public:
-  // Creates (or truncates) the file; throws std::system_error if it cannot.
+  /// Creates (or truncates) the file; throws std::system_error if it cannot.
   explicit trace_listener(std::string path) : file_(std::make_shared<detail::trace_file>(std::move(path))) {}
-  // Copies share the file (a conductor keeps one to attach it to each job's engine).
+  /// Copies share the file (a conductor keeps one to attach it to each job's engine).
   trace_listener(const trace_listener&) = default;
   trace_listener& operator=(const trace_listener&) = default;
   trace_listener(trace_listener&&) noexcept = default;
   trace_listener& operator=(trace_listener&&) noexcept = default;
+  /// Writes what is buffered.
   ~trace_listener() {
     if (file_) file_->flush();
   }
 
-  // Registers a listener on `eng` (between runs, as eng.listen()) that writes its runs and atoms to
-  // this file. `label` names the engine's runs (a job's name, say); by default the flow's name.
-  // The file stays open as long as an engine attached to it lives.
+  /// Registers a listener on `eng` (between runs, as eng.listen()) that writes its runs and atoms to
+  /// this file. `label` names the engine's runs (a job's name, say); by default the flow's name.
+  /// The file stays open as long as an engine attached to it lives.
   template <class Engine>
   void attach(Engine& eng, std::string label = {}) const {
     eng.listen(detail::trace_engine_listener{file_, Engine::flow_type::name.view(), std::move(label),
                                              Engine::atom_count});
   }
 
-  // Writes what is buffered (runs write theirs when they end).
+  /// Writes what is buffered (runs write theirs when they end).
   void flush() const { file_->flush(); }
+  /// The file's path.
   const std::string& path() const noexcept { return file_->path(); }
 
  private:

@@ -18,7 +18,7 @@
 
 namespace flowkit {
 
-// A name spelled as a pack of characters, for compilers that print names as numbers.
+/// A name spelled as a pack of characters, for compilers that print names as numbers.
 template <char... Chars>
 struct chars {};
 
@@ -44,7 +44,7 @@ inline constexpr auto shown = Name;
 
 namespace flowkit::diagnostic {
 
-// missing_input<slot, task>
+/// missing_input<slot, task>
 template <FLOWKIT_SHOWN_NAME Slot, FLOWKIT_SHOWN_NAME Task>
 struct missing_input {
   static_assert(detail::always_false<missing_input>,
@@ -52,7 +52,7 @@ struct missing_input {
                 "engine's store (the note names the slot, then the task)");
 };
 
-// type_mismatch<slot, task, what the task takes, what its producer makes>
+/// type_mismatch<slot, task, what the task takes, what its producer makes>
 template <FLOWKIT_SHOWN_NAME Slot, FLOWKIT_SHOWN_NAME Task, class Expected, class Produced>
 struct type_mismatch {
   static_assert(detail::always_false<type_mismatch>,
@@ -60,7 +60,7 @@ struct type_mismatch {
                 "names the slot, the task, the type it takes, then the type produced)");
 };
 
-// duplicate_provider<slot, task, provider, other provider>
+/// duplicate_provider<slot, task, provider, other provider>
 template <FLOWKIT_SHOWN_NAME Slot, FLOWKIT_SHOWN_NAME Task, FLOWKIT_SHOWN_NAME Provider,
           FLOWKIT_SHOWN_NAME OtherProvider>
 struct duplicate_provider {
@@ -70,7 +70,7 @@ struct duplicate_provider {
                 "providers)");
 };
 
-// unordered_dependency<slot, task, provider>
+/// unordered_dependency<slot, task, provider>
 template <FLOWKIT_SHOWN_NAME Slot, FLOWKIT_SHOWN_NAME Task, FLOWKIT_SHOWN_NAME Provider>
 struct unordered_dependency {
   static_assert(detail::always_false<unordered_dependency>,
@@ -79,8 +79,8 @@ struct unordered_dependency {
                 "slot, the task, then its sibling)");
 };
 
-// cycle<from, to, slot>: `to` depends on `from` through `slot` ("" for an fk::link), and
-// `from` depends on `to` again.
+/// cycle<from, to, slot>: `to` depends on `from` through `slot` ("" for an fk::link), and
+/// `from` depends on `to` again.
 template <FLOWKIT_SHOWN_NAME From, FLOWKIT_SHOWN_NAME To, FLOWKIT_SHOWN_NAME Slot>
 struct cycle {
   static_assert(detail::always_false<cycle>,
@@ -88,7 +88,7 @@ struct cycle {
                 "note names two of its members and the slot between them, empty for an fk::link)");
 };
 
-// unknown_link_end<end, graph flow>
+/// unknown_link_end<end, graph flow>
 template <FLOWKIT_SHOWN_NAME End, FLOWKIT_SHOWN_NAME Flow>
 struct unknown_link_end {
   static_assert(detail::always_false<unknown_link_end>,
@@ -96,7 +96,7 @@ struct unknown_link_end {
                 "end, then the flow)");
 };
 
-// decider_needs_atom<link start, graph flow>
+/// decider_needs_atom<link start, graph flow>
 template <FLOWKIT_SHOWN_NAME From, FLOWKIT_SHOWN_NAME Flow>
 struct decider_needs_atom {
   static_assert(detail::always_false<decider_needs_atom>,
@@ -104,7 +104,7 @@ struct decider_needs_atom {
                 "atom (the note names the link's start, then the graph flow)");
 };
 
-// decider_ignores_input<slot, task, provider, link from, link to>
+/// decider_ignores_input<slot, task, provider, link from, link to>
 template <FLOWKIT_SHOWN_NAME Slot, FLOWKIT_SHOWN_NAME Task, FLOWKIT_SHOWN_NAME Provider, FLOWKIT_SHOWN_NAME LinkFrom,
           FLOWKIT_SHOWN_NAME LinkTo>
 struct decider_ignores_input {
@@ -115,7 +115,7 @@ struct decider_ignores_input {
                 "task, the provider, then the link's ends)");
 };
 
-// duplicate_atom_name<task>
+/// duplicate_atom_name<task>
 template <FLOWKIT_SHOWN_NAME Task>
 struct duplicate_atom_name {
   static_assert(detail::always_false<duplicate_atom_name>,
@@ -123,7 +123,7 @@ struct duplicate_atom_name {
                 "results, checkpoints and links (the note names it)");
 };
 
-// store_type_mismatch<slot, task, what the task takes, what the store holds>
+/// store_type_mismatch<slot, task, what the task takes, what the store holds>
 template <FLOWKIT_SHOWN_NAME Slot, FLOWKIT_SHOWN_NAME Task, class Expected, class Stored>
 struct store_type_mismatch {
   static_assert(detail::always_false<store_type_mismatch>,
@@ -131,7 +131,7 @@ struct store_type_mismatch {
                 "note names the slot, the task, the type it takes, then the store's type)");
 };
 
-// unknown_result<slot, flow>
+/// unknown_result<slot, flow>
 template <FLOWKIT_SHOWN_NAME Slot, FLOWKIT_SHOWN_NAME Flow>
 struct unknown_result {
   static_assert(detail::always_false<unknown_result>,
@@ -139,7 +139,7 @@ struct unknown_result {
                 "does not hold (the note names the slot, then the flow)");
 };
 
-// unknown_retry<name, flow>
+/// unknown_retry<name, flow>
 template <FLOWKIT_SHOWN_NAME Retry, FLOWKIT_SHOWN_NAME Flow>
 struct unknown_retry {
   static_assert(detail::always_false<unknown_retry>,
@@ -147,9 +147,9 @@ struct unknown_retry {
                 "controller is named \"<flow>_retry\" (the note names the name, then the flow)");
 };
 
-// output_not_serialisable<task, slot, type>: with a checkpoint backend (see
-// persistence/serialisable.hpp). The slot is "value" for a retry controller that provides no
-// slot, and "result" for a task that returns a value but names no output.
+/// output_not_serialisable<task, slot, type>: with a checkpoint backend (see
+/// persistence/serialisable.hpp). The slot is "value" for a retry controller that provides no
+/// slot, and "result" for a task that returns a value but names no output.
 template <FLOWKIT_SHOWN_NAME Task, FLOWKIT_SHOWN_NAME Slot, class Type>
 struct output_not_serialisable {
   static_assert(detail::always_false<output_not_serialisable>,

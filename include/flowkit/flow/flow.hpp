@@ -18,6 +18,8 @@
 
 namespace flowkit {
 
+/// The kind of a flow: linear (one after another), unordered (in any order, in parallel) or graph
+/// (ordered by data and links).
 enum class flow_kind : unsigned char { linear, unordered, graph };
 
 namespace detail {
@@ -48,36 +50,47 @@ inline constexpr bool is_retry_v<retry_t<Name, Controller, Provides, Reads, Read
 
 }  // namespace detail
 
+/// A flow: its name, kind, explicit links and children (a retry controller first, if it has one),
+/// all in its type. Made by fk::linear_flow, fk::unordered_flow or fk::graph_flow.
 template <name Name, flow_kind Kind, class Links, class... Children>
 class flow_t {
  public:
+  /// The flow's name.
   static constexpr auto name = Name;
+  /// linear, unordered or graph.
   static constexpr flow_kind kind = Kind;
+  /// The number of children, the retry controller included.
   static constexpr std::size_t child_count = sizeof...(Children);
+  /// Whether the flow's first child is a retry controller.
   static constexpr bool has_retry = [] {
     if constexpr (sizeof...(Children) == 0) return false;
     else return detail::is_retry_v<detail::type_at<0, Children...>>;
   }();
+  /// The explicit links (graph flows; empty otherwise).
   using links_type = Links;
 
+  /// Made by fk::linear_flow, fk::unordered_flow or fk::graph_flow.
   constexpr explicit flow_t(Links links, Children... children)
       : links_(std::move(links)), children_(std::move(children)...) {}
 
+  /// The I-th child (a task, a retry controller or a flow).
   template <std::size_t I>
   constexpr const auto& child() const noexcept { return boost::hana::at_c<I>(children_); }
   template <std::size_t I>
   constexpr auto& child() noexcept { return boost::hana::at_c<I>(children_); }
+  /// The type of the I-th child.
   template <std::size_t I>
   using child_type = detail::type_at<I, Children...>;
 
-  // All children at once (for folds: one instantiation per flow, not one per child).
+  /// All children at once (for folds: one instantiation per flow, not one per child).
   constexpr auto& children() noexcept { return children_; }
   constexpr const auto& children() const noexcept { return children_; }
 
+  /// The flow's explicit links.
   constexpr const Links& links() const noexcept { return links_; }
   constexpr Links& links() noexcept { return links_; }
 
-  // The flow with a retry controller: fk::times(3), fk::for_each<"slot">(values), ...
+  /// The flow with a retry controller: fk::times(3), fk::for_each<"slot">(values), ...
   template <class Controller, flowkit::name Provides, flowkit::name Reads, class ReadType>
   constexpr auto retry(retry_spec<Controller, Provides, Reads, ReadType> spec) const {
     static_assert(!has_retry, "flow::retry(controller): a flow has one retry controller at most");
@@ -94,11 +107,13 @@ class flow_t {
   boost::hana::basic_tuple<Children...> children_;
 };
 
+/// Whether T is a flow (an fk::flow_t).
 template <class T>
 inline constexpr bool is_flow_v = false;
 template <name Name, flow_kind Kind, class Links, class... Children>
 inline constexpr bool is_flow_v<flow_t<Name, Kind, Links, Children...>> = true;
 
+/// A flow: what fk::linear_flow, fk::unordered_flow and fk::graph_flow make.
 template <class T>
 concept flow_like = is_flow_v<T>;
 

@@ -49,6 +49,9 @@ constexpr auto make_graph_flow(boost::hana::basic_tuple<Args...>& all, std::inde
 
 }  // namespace detail
 
+/// fk::graph_flow<"name">(children..., fk::link<"a", "b">...): the children run in the order their
+/// data and the links give; a cycle, two providers of one slot or a link to an unknown child is a
+/// compile error.
 template <name Name, class... Args>
 constexpr auto graph_flow(Args... args) {
   boost::hana::basic_tuple<Args...> all{std::move(args)...};

@@ -7,6 +7,8 @@
 
 namespace flowkit {
 
+/// fk::linear_flow<"name">(children...): the children (tasks, class tasks, flows) run in the order
+/// given; a wiring error (missing input, wrong type...) is a compile error.
 template <name Name, class... Children>
 constexpr auto linear_flow(Children... children) {
   using flow = flow_t<Name, flow_kind::linear, detail::link_list<>, detail::child_t<Children>...>;

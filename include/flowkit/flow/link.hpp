@@ -21,17 +21,25 @@
 
 namespace flowkit {
 
+/// How much a decider that says no ignores, beyond the link's target (see above).
 enum class depth : unsigned char { atom, neighbors, flow, all };
 
+/// An edge of a graph flow with a decider; made by `fk::link<"a", "b">(decider)`.
 template <name From, name To, class Decider = void, depth Depth = depth::all>
 struct link_t {
+  /// The name of the child the edge starts at.
   static constexpr std::string_view from = From.view();
+  /// The name of the child the edge leads to.
   static constexpr std::string_view to = To.view();
+  /// Whether the edge carries a decider.
   static constexpr bool has_decider = true;
+  /// What the decider ignores when it says no.
   static constexpr enum depth depth = Depth;
+  /// Called with the result of atom `from`; false makes `to` IGNORE.
   Decider decider;
 };
 
+/// An edge of a graph flow without a decider: what `fk::link<"a", "b">` is.
 template <name From, name To, depth Depth>
 struct link_t<From, To, void, Depth> {
   static constexpr std::string_view from = From.view();
@@ -39,11 +47,12 @@ struct link_t<From, To, void, Depth> {
   static constexpr bool has_decider = false;
   static constexpr enum depth depth = Depth;
 
+  /// Adds a decider: called with the result of atom `a`, it says whether `b` runs.
   template <class Decider>
   constexpr auto operator()(Decider decider) const {
     return link_t<From, To, Decider, Depth>{std::move(decider)};
   }
-  // The depth is a template argument, not a value: see above.
+  /// The depth is a template argument, not a value: see above.
   template <class Decider>
   constexpr auto operator()(Decider decider, enum depth) const {
     static_assert(
@@ -54,15 +63,17 @@ struct link_t<From, To, void, Depth> {
   }
 };
 
+/// fk::link<"a", "b">, fk::link<"a", "b", depth>: see above.
 template <name From, name To, depth Depth = depth::all>
 inline constexpr link_t<From, To, void, Depth> link{};
 
+/// Whether T is a link.
 template <class T>
 inline constexpr bool is_link_v = false;
 template <name From, name To, class Decider, depth Depth>
 inline constexpr bool is_link_v<link_t<From, To, Decider, Depth>> = true;
 
-// A depth given to a link without a decider means nothing (TaskFlow refuses it too).
+/// A depth given to a link without a decider means nothing (TaskFlow refuses it too).
 template <class T>
 inline constexpr bool depth_without_decider_v = false;
 template <name From, name To, depth Depth>

@@ -156,6 +156,9 @@ constexpr auto compute_atom_hashes() {
 
 }  // namespace detail
 
+/// A 64-bit hash of the flow's structure (atoms, nesting, slots and their types, links), computed
+/// at compile time; a checkpoint of a flow with another hash is refused on resume. Stable across
+/// builds with one compiler; GCC and clang give different hashes.
 template <flow_like Flow>
 inline constexpr std::uint64_t structural_hash = detail::compute_structural_hash<Flow>();
 

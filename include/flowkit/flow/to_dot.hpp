@@ -95,6 +95,8 @@ std::vector<std::string_view> retry_kinds() {
 
 }  // namespace detail
 
+/// The flow as a Graphviz digraph (DOT text): atoms as boxes, nested flows as clusters, data
+/// edges labelled with slot and type, order-only edges dashed, store inputs as ellipses.
 template <flow_like Flow>
 std::string to_dot(const Flow& flow) {
   using namespace detail;

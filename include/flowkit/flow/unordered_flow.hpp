@@ -7,6 +7,8 @@
 
 namespace flowkit {
 
+/// fk::unordered_flow<"name">(children...): the children run in any order, possibly in parallel;
+/// one child reading what a sibling provides is a compile error.
 template <name Name, class... Children>
 constexpr auto unordered_flow(Children... children) {
   using flow = flow_t<Name, flow_kind::unordered, detail::link_list<>, detail::child_t<Children>...>;

@@ -344,8 +344,8 @@ job snapshot(Loaded&& r, job_time now) {
 template <class Derived>
 class board_front {
  public:
-  // post("order 42", checkout, fk::store<"order_id">(42)[, priority or post_options]): the flow
-  // is a named flow (only its compile-time name is kept) or the flow's name as a string.
+  /// post("order 42", checkout, fk::store<"order_id">(42)[, priority or post_options]): the flow
+  /// is a named flow (only its compile-time name is kept) or the flow's name as a string.
   template <class F, class Store>
     requires(named<F> || std::convertible_to<const F&, std::string_view>)
   job_id post(std::string_view name, const F& flow, const Store& store, post_options opts = {}) {
@@ -358,14 +358,16 @@ class board_front {
     return post(name, flow, store, post_options{priority, {}});
   }
 
-  // The typed store of a job on this board: board.load_store<S>(job) == job.store<S>().
+  /// The typed store of a job on this board: board.load_store<S>(job) == job.store<S>().
   template <class S>
   std::remove_cv_t<S> load_store(const job& j) const {
     return j.template store<S>();
   }
 
-  // Claims the job for owner (this process's owner of that name) for ttl: any positive duration;
-  // one too large for the clock saturates (see check_ttl).
+  /// Claims the job for owner (this process's owner of that name) for ttl: any positive duration;
+  /// one too large for the clock saturates (see check_ttl).
+  /// Throws fk::unclaimable_job while another owner's claim is live or the job backs off, and
+  /// fk::job_not_found for an unknown id.
   template <class Rep, class Period>
   flowkit::claim claim(const job_id& id, std::string_view owner, std::chrono::duration<Rep, Period> ttl_in) {
     check_owner_name(owner);
@@ -383,9 +385,9 @@ class board_front {
     return c;
   }
 
-  // Claims the first claimable job in listing order, in one critical section; nullopt if none.
-  // Its cost does not grow with the claims held: the claims that expired since the last call
-  // become claimable (each once), then the first claimable job is taken.
+  /// Claims the first claimable job in listing order, in one critical section; nullopt if none.
+  /// Its cost does not grow with the claims held: the claims that expired since the last call
+  /// become claimable (each once), then the first claimable job is taken.
   template <class Rep, class Period>
   std::optional<claimed_job> claim_next(std::string_view owner, std::chrono::duration<Rep, Period> ttl_in) {
     check_owner_name(owner);
@@ -406,7 +408,8 @@ class board_front {
     return out;
   }
 
-  // Heartbeat: the claim's expiry becomes now + ttl (and c is updated).
+  /// Heartbeat: the claim's expiry becomes now + ttl (and c is updated).
+  /// Throws fk::claim_lost / fk::not_owner unless c is the job's live claim.
   template <class Rep, class Period>
   void extend(flowkit::claim& c, std::chrono::duration<Rep, Period> ttl_in) {
     const job_clock::duration ttl = check_ttl(ttl_in);
@@ -420,11 +423,11 @@ class board_front {
     job_access::set_expiry(c, expires);
   }
 
-  // Gives the job up: it is UNCLAIMED at once, and its history records the attempt (abandoned,
-  // with the reason). With a positive retry_after the job backs off: nobody may claim it before
-  // now + retry_after (claim_next passes it by, claim throws unclaimable_job, listings of the
-  // claimable jobs omit it, wait() wakes when it ends), so a job that fails at once is not
-  // re-claimed in a hot loop. A negative retry_after is std::invalid_argument.
+  /// Gives the job up: it is UNCLAIMED at once, and its history records the attempt (abandoned,
+  /// with the reason). With a positive retry_after the job backs off: nobody may claim it before
+  /// now + retry_after (claim_next passes it by, claim throws unclaimable_job, listings of the
+  /// claimable jobs omit it, wait() wakes when it ends), so a job that fails at once is not
+  /// re-claimed in a hot loop. A negative retry_after is std::invalid_argument.
   void abandon(const flowkit::claim& c) { abandon(c, {}, job_clock::duration::zero()); }
   void abandon(const flowkit::claim& c, std::string_view reason,
                job_clock::duration retry_after = job_clock::duration::zero()) {
@@ -442,6 +445,7 @@ class board_front {
     self().wake_waiters();  // claimable again (or, after a back-off, a new time to wake at)
   }
 
+  /// Completes the job: it leaves the board. Needs the live claim (else fk::claim_lost / fk::not_owner).
   void consume(const flowkit::claim& c) {
     owned(c, [&](auto& w, job_record& r, job_time, std::vector<job_event>& events) {
       events.push_back(event(job_event_kind::consumed, r));
@@ -450,6 +454,7 @@ class board_front {
     });
   }
 
+  /// Completes the job into the trash, with `reason`. Needs the live claim, as consume.
   void trash(const flowkit::claim& c, std::string_view reason) {
     owned(c, [&](auto& w, job_record& r, job_time now, std::vector<job_event>& events) {
       events.push_back(event(job_event_kind::trashed, r, std::string{reason}));
@@ -458,11 +463,11 @@ class board_front {
     });
   }
 
-  // Operator operations, for tools that act without holding the claim. `by` names the operator
-  // (non-empty); an unknown id is job_not_found.
+  /// Operator operations, for tools that act without holding the claim. `by` names the operator
+  /// (non-empty); an unknown id is job_not_found.
 
-  // Makes the job UNCLAIMED now, whatever its claim: a live claim is lost to its holder (the token
-  // moves on: its extend, consume, abandon and fenced checkpoint writes fail with claim_lost).
+  /// Makes the job UNCLAIMED now, whatever its claim: a live claim is lost to its holder (the token
+  /// moves on: its extend, consume, abandon and fenced checkpoint writes fail with claim_lost).
   void revoke(const job_id& id, std::string_view by, std::string_view reason) {
     const std::vector<job_event> events = end_by_operator(
         id, by, reason, job_event_kind::revoked, [](auto& w, job_record& r, job_time) { w.save(r); });
@@ -470,15 +475,15 @@ class board_front {
     listeners_.fire(events);
   }
 
-  // Moves the job to the trash, whatever its claim (a live claim is lost as with revoke);
-  // trashed() shows `by` and `reason`.
+  /// Moves the job to the trash, whatever its claim (a live claim is lost as with revoke);
+  /// trashed() shows `by` and `reason`.
   void trash(const job_id& id, std::string_view by, std::string_view reason) {
     listeners_.fire(
         end_by_operator(id, by, reason, job_event_kind::trashed,
                         [&](auto& w, job_record& r, job_time now) { w.trash(r, now, by, reason); }));
   }
 
-  // Empties the trash; returns how many jobs it held.
+  /// Empties the trash; returns how many jobs it held.
   std::size_t purge_trash() {
     std::vector<job_id> ids = self().write([&](auto& w) { return w.purge_trash(); });
     std::vector<job_event> events;
@@ -488,7 +493,10 @@ class board_front {
     return ids.size();
   }
 
+  /// Calls fn after every change this process makes to the board (see fk::job_event); returns an id
+  /// for unlisten().
   listener_id listen(job_listener fn) { return listeners_.add(std::move(fn)); }
+  /// Stops calling the listener with this id.
   void unlisten(listener_id id) { listeners_.remove(id); }
 
  protected:

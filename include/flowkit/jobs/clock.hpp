@@ -26,37 +26,42 @@
 
 namespace flowkit {
 
+/// The clock of every board: system_clock, so that an instant means the same in every process.
 using job_clock = std::chrono::system_clock;
+/// An instant on a board: a claim's expiry, a job's creation, a back-off's end.
 using job_time = job_clock::time_point;
 
 namespace detail {
 class clock_watch;
 }
 
-// A clock for tests: its time moves only by advance() and set(). It starts at the system clock's
-// now (or at `start`), so that the instants it gives look like real ones. Every board that reads
-// it (its options' .clock) is told of each move, and a waiter in that board's wait() looks again:
-// a claim that an advance expires wakes it. Thread-safe. It must outlive the boards that read it.
-//
-// It lives in one process: other processes that share an LMDB board read their own clocks, and an
-// advance here wakes waiters only where they would see it, in this process (see docs/jobboard.md,
-// "The board's clock").
+/// A clock for tests: its time moves only by advance() and set(). It starts at the system clock's
+/// now (or at `start`), so that the instants it gives look like real ones. Every board that reads
+/// it (its options' .clock) is told of each move, and a waiter in that board's wait() looks again:
+/// a claim that an advance expires wakes it. Thread-safe. It must outlive the boards that read it.
+///
+/// It lives in one process: other processes that share an LMDB board read their own clocks, and an
+/// advance here wakes waiters only where they would see it, in this process (see docs/jobboard.md,
+/// "The board's clock").
 class manual_clock {
  public:
+  /// Starts at the system clock's now.
   manual_clock() noexcept : manual_clock(job_clock::now()) {}
+  /// Starts at `start`.
   explicit manual_clock(job_time start) noexcept : ns_(start.time_since_epoch().count()) {}
   manual_clock(const manual_clock&) = delete;
   manual_clock& operator=(const manual_clock&) = delete;
 
+  /// The clock's time.
   job_time now() const noexcept { return job_time{job_clock::duration{ns_.load()}}; }
 
-  // Moves the time on by d (a negative d steps it back, as a wall clock may step) and wakes the
-  // waiters of the boards that read this clock.
+  /// Moves the time on by d (a negative d steps it back, as a wall clock may step) and wakes the
+  /// waiters of the boards that read this clock.
   void advance(job_clock::duration d) {
     ns_.fetch_add(d.count());
     wake();
   }
-  // Sets the time to t, and wakes those waiters.
+  /// Sets the time to t, and wakes those waiters.
   void set(job_time t) {
     ns_.store(t.time_since_epoch().count());
     wake();
@@ -81,19 +86,22 @@ class manual_clock {
   std::vector<watcher> watchers_;
 };
 
-// What a board reads the time from: the system clock (the default, which costs what
-// job_clock::now() costs and a branch), or a manual_clock. A handle: copies refer to the same
-// clock. Converts from a manual_clock, so that options read `.clock = clock`.
+/// What a board reads the time from: the system clock (the default, which costs what
+/// job_clock::now() costs and a branch), or a manual_clock. A handle: copies refer to the same
+/// clock. Converts from a manual_clock, so that options read `.clock = clock`.
 class board_clock {
  public:
+  /// The system clock.
   constexpr board_clock() noexcept = default;
+  /// Reads `clock`, which must outlive this handle and its copies.
   board_clock(manual_clock& clock) noexcept : manual_(&clock) {}  // NOLINT: implicit on purpose
 
+  /// The time now, by this clock.
   job_time now() const noexcept { return manual_ ? manual_->now() : job_clock::now(); }
 
-  // How long, in real time, until this clock reads t (negative if it already has): what a waiter
-  // may sleep for an expiry. nullopt for a manual clock, whose time moves only when told to (and
-  // then wakes the waiter).
+  /// How long, in real time, until this clock reads t (negative if it already has): what a waiter
+  /// may sleep for an expiry. nullopt for a manual clock, whose time moves only when told to (and
+  /// then wakes the waiter).
   std::optional<std::chrono::nanoseconds> real_time_until(job_time t) const noexcept {
     if (manual_) return std::nullopt;
     return std::chrono::ceil<std::chrono::nanoseconds>(t - job_clock::now());

@@ -26,15 +26,19 @@
 
 namespace flowkit {
 
-// A job's id: a random (version 4) UUID, so ids from different boards and processes never meet.
+/// A job's id: a random (version 4) UUID, so ids from different boards and processes never meet.
 class job_id {
  public:
+  /// The number of bytes of an id.
   static constexpr std::size_t size = 16;
 
+  /// The nil id (all zero): names no job.
   constexpr job_id() noexcept = default;
+  /// An id of the given bytes.
   explicit constexpr job_id(const std::array<std::uint8_t, size>& bytes) noexcept : bytes_(bytes) {}
 
-  // From getrandom(2), not a seeded engine: a forked child must not repeat its parent's ids.
+  /// A new random id; throws std::system_error if the system gives no randomness.
+  /// From getrandom(2), not a seeded engine: a forked child must not repeat its parent's ids.
   static job_id generate() {
     std::array<std::uint8_t, size> b{};
     std::size_t got = 0;
@@ -51,7 +55,7 @@ class job_id {
     return job_id{b};
   }
 
-  // "8-4-4-4-12" lower-case hex; nullopt if text is not one.
+  /// "8-4-4-4-12" lower-case hex; nullopt if text is not one.
   static std::optional<job_id> parse(std::string_view text) noexcept {
     if (text.size() != 36) return std::nullopt;
     std::array<std::uint8_t, size> b{};
@@ -76,6 +80,7 @@ class job_id {
     return job_id{b};
   }
 
+  /// "8-4-4-4-12" lower-case hex.
   std::string str() const {
     static constexpr char digits[] = "0123456789abcdef";
     std::string s;
@@ -88,7 +93,9 @@ class job_id {
     return s;
   }
 
+  /// The id's 16 bytes.
   const std::array<std::uint8_t, size>& bytes() const noexcept { return bytes_; }
+  /// Whether this is not the nil id.
   explicit operator bool() const noexcept { return *this != job_id{}; }
 
   friend constexpr auto operator<=>(const job_id&, const job_id&) noexcept = default;
@@ -98,9 +105,10 @@ class job_id {
   std::array<std::uint8_t, size> bytes_{};
 };
 
-// TaskFlow's priorities. Every board lists higher priority first, then oldest first.
+/// TaskFlow's priorities. Every board lists higher priority first, then oldest first.
 enum class job_priority : std::uint8_t { very_low = 0, low = 1, normal = 2, high = 3, very_high = 4 };
 
+/// The upper-case name TaskFlow uses, e.g. "VERY_HIGH".
 constexpr std::string_view to_string(job_priority p) noexcept {
   switch (p) {
     case job_priority::very_low:
@@ -117,9 +125,10 @@ constexpr std::string_view to_string(job_priority p) noexcept {
   return "?";
 }
 
-// COMPLETE is what a consumed or trashed job is; the board keeps only trashed ones (in its trash).
+/// COMPLETE is what a consumed or trashed job is; the board keeps only trashed ones (in its trash).
 enum class job_state : std::uint8_t { unclaimed, claimed, complete };
 
+/// "UNCLAIMED", "CLAIMED" or "COMPLETE".
 constexpr std::string_view to_string(job_state s) noexcept {
   switch (s) {
     case job_state::unclaimed:
@@ -132,10 +141,11 @@ constexpr std::string_view to_string(job_state s) noexcept {
   return "?";
 }
 
-// How a claim ended without completing its job: its holder abandoned it, it expired and another
-// claim took the job, or an operator revoked it (board.revoke, board.trash by id).
+/// How a claim ended without completing its job: its holder abandoned it, it expired and another
+/// claim took the job, or an operator revoked it (board.revoke, board.trash by id).
 enum class attempt_end : std::uint8_t { abandoned = 0, expired = 1, revoked = 2 };
 
+/// "abandoned", "expired" or "revoked".
 constexpr std::string_view to_string(attempt_end e) noexcept {
   switch (e) {
     case attempt_end::abandoned:
@@ -148,33 +158,35 @@ constexpr std::string_view to_string(attempt_end e) noexcept {
   return "?";
 }
 
-// One claim of a job that ended without completing it (job::attempts()): what a conductor counts
-// to tell a poison job from bad luck.
+/// One claim of a job that ended without completing it (job::attempts()): what a conductor counts
+/// to tell a poison job from bad luck.
 struct job_attempt {
   std::uint64_t token = 0;  // the claim's fencing token
   std::string owner;        // the name the claimer gave
   std::string identity;     // the claiming process ("host/pid/random")
   job_time claimed{};       // when the claim was made (the epoch for a claim older than the history)
   job_time ended{};         // abandoned or revoked: then; expired: its expiry
+  /// How the claim ended.
   attempt_end how = attempt_end::abandoned;
   std::string reason;  // abandoned: the holder's reason; revoked: "<operator>: <reason>"; expired: empty
 
   friend bool operator==(const job_attempt&, const job_attempt&) = default;
 };
 
-// A job keeps its last job_attempts_kept attempts (older ones are dropped) and the first
-// attempt_reason_max bytes of each reason (cut at a UTF-8 character boundary), so that a job
-// that keeps failing cannot grow its record without limit.
+/// A job keeps its last job_attempts_kept attempts (older ones are dropped) and the first
+/// attempt_reason_max bytes of each reason (cut at a UTF-8 character boundary), so that a job
+/// that keeps failing cannot grow its record without limit.
 inline constexpr std::size_t job_attempts_kept = 32;
 inline constexpr std::size_t attempt_reason_max = 1024;
 
-// Listing filters: board.jobs(fk::only_unclaimed), board.jobs(fk::all_jobs).
+/// Listing filters: board.jobs(fk::only_unclaimed), board.jobs(fk::all_jobs).
 enum class job_filter : std::uint8_t { all, unclaimed };
 inline constexpr job_filter all_jobs = job_filter::all;
 inline constexpr job_filter only_unclaimed = job_filter::unclaimed;
 
-// What post() may say besides the job's name, flow and store.
+/// What post() may say besides the job's name, flow and store.
 struct post_options {
+  /// Claimable jobs are listed higher priority first.
   job_priority priority = job_priority::normal;
   std::string flow_detail;  // the flow detail it checkpoints to; empty: the job's id
 };
@@ -224,19 +236,23 @@ struct job_access;
 
 }  // namespace detail
 
-// A claim on a job: who holds it, until when, and its fencing token. The token grows with every
-// new claim of the job (not with a renewal by the same owner), so a writer that checks it against
-// the board's current token cannot act on a claim that was lost.
+/// A claim on a job: who holds it, until when, and its fencing token. The token grows with every
+/// new claim of the job (not with a renewal by the same owner), so a writer that checks it against
+/// the board's current token cannot act on a claim that was lost.
 class claim {
  public:
+  /// An empty claim, on no job.
   claim() = default;
+  /// The job claimed.
   const flowkit::job_id& job() const noexcept { return job_; }
-  // The name the claimer gave (readable; several processes may give the same one).
+  /// The name the claimer gave (readable; several processes may give the same one).
   const std::string& owner() const noexcept { return owner_; }
-  // The claiming process: "host/pid/random", unique per process. Together with owner() it is who
-  // holds the claim; only that process may renew it or act with it.
+  /// The claiming process: "host/pid/random", unique per process. Together with owner() it is who
+  /// holds the claim; only that process may renew it or act with it.
   const std::string& identity() const noexcept { return identity_; }
+  /// The claim's fencing token.
   std::uint64_t token() const noexcept { return token_; }
+  /// When the claim expires unless extended.
   job_time expires() const noexcept { return expires_; }
 
  private:
@@ -248,42 +264,49 @@ class claim {
   job_time expires_{};
 };
 
-// A job as read from a board at one instant: its state is as of that read.
+/// A job as read from a board at one instant: its state is as of that read.
 class job {
  public:
+  /// The job's id.
   const job_id& id() const noexcept { return rec_.id; }
+  /// The job's name, as posted.
   const std::string& name() const noexcept { return rec_.name; }
   const std::string& flow() const noexcept { return rec_.flow; }  // the flow's registered name
+  /// The flow detail (run id) the job checkpoints to.
   const std::string& flow_detail() const noexcept { return rec_.flow_detail; }
+  /// The priority it was posted with.
   job_priority priority() const noexcept { return rec_.priority; }
+  /// When it was posted.
   job_time created() const noexcept { return rec_.created; }
+  /// UNCLAIMED or CLAIMED as of the read (COMPLETE for a trashed job).
   job_state state() const noexcept { return state_; }
-  // When claimed (as of the read): the owner and the claim's expiry.
+  /// When claimed (as of the read): the owner and the claim's expiry.
   std::optional<std::string> owner() const {
     return state_ == job_state::claimed ? std::optional<std::string>{rec_.owner} : std::nullopt;
   }
-  // When claimed: the claiming process ("host/pid/random"), see claim::identity().
+  /// When claimed: the claiming process ("host/pid/random"), see claim::identity().
   std::optional<std::string> owner_identity() const {
     return state_ == job_state::claimed ? std::optional<std::string>{rec_.owner_id} : std::nullopt;
   }
+  /// When claimed: the claim's expiry.
   std::optional<job_time> expires() const noexcept {
     return state_ == job_state::claimed ? std::optional<job_time>{rec_.expires} : std::nullopt;
   }
-  // When claimed: when the current claim was made (a renewal keeps it).
+  /// When claimed: when the current claim was made (a renewal keeps it).
   std::optional<job_time> claimed() const noexcept {
     return state_ == job_state::claimed ? std::optional<job_time>{rec_.claimed} : std::nullopt;
   }
-  // While the job backs off (abandoned with a retry_after), as of the read: it is UNCLAIMED but
-  // not claimable before this time.
+  /// While the job backs off (abandoned with a retry_after), as of the read: it is UNCLAIMED but
+  /// not claimable before this time.
   std::optional<job_time> not_before() const noexcept { return rec_.not_before; }
-  // The claims that ended without completing the job, oldest first: the last job_attempts_kept.
+  /// The claims that ended without completing the job, oldest first: the last job_attempts_kept.
   const std::vector<job_attempt>& attempts() const noexcept { return rec_.attempts; }
-  // The fencing token: +1 with every new claim and every claim an operator ended (revoke, trash
-  // by id); a live claim's token equals it.
+  /// The fencing token: +1 with every new claim and every claim an operator ended (revoke, trash
+  /// by id); a live claim's token equals it.
   std::uint64_t token() const noexcept { return rec_.token; }
 
-  // The store the job was posted with, typed: job.store<decltype(fk::store<"order_id">(0))>().
-  // Throws store_type_mismatch if S is not the posted store's type.
+  /// The store the job was posted with, typed: job.store<decltype(fk::store<"order_id">(0))>().
+  /// Throws store_type_mismatch if S is not the posted store's type.
   template <class S>
   std::remove_cv_t<S> store() const {
     using T = std::remove_cv_t<S>;
@@ -298,7 +321,9 @@ class job {
       throw corrupt_job(rec_.id.str(), std::string{"store does not deserialise: "} + e.what());
     }
   }
+  /// The store's signature: its slot names and value types.
   const std::string& store_signature() const noexcept { return rec_.store_signature; }
+  /// The store's serialised bytes.
   const std::string& store_bytes() const noexcept { return rec_.store_bytes; }
 
  private:
@@ -307,34 +332,46 @@ class job {
   job_state state_ = job_state::unclaimed;
 };
 
-// A trashed job: moved aside with the reason, inspectable, never served again.
+/// A trashed job: moved aside with the reason, inspectable, never served again.
 struct trashed_job {
   flowkit::job job;  // state complete
+  /// Why it was trashed.
   std::string reason;
   std::string by;  // the owner that trashed it, or the operator (board.trash(id, by, reason))
+  /// When it was trashed.
   job_time when{};
 };
 
-// What claim_next() returns: the claim and the job it is on.
+/// What claim_next() returns: the claim and the job it is on.
 struct claimed_job {
+  /// The claim taken.
   flowkit::claim claim;
+  /// The job as of the claim.
   flowkit::job job;
 };
 
-// Board notifications, delivered to listeners in the process that made the change, after the
-// change is committed. Other processes see changes through wait() and listings.
+/// Board notifications, delivered to listeners in the process that made the change, after the
+/// change is committed. Other processes see changes through wait() and listings.
 enum class job_event_kind : std::uint8_t {
+  /// A job was posted.
   posted,
+  /// A job was claimed.
   claimed,
+  /// A job was consumed (completed).
   consumed,
+  /// A claim was abandoned.
   abandoned,
+  /// A job went to the trash (by its owner, or by an operator).
   trashed,
+  /// A claim was found lost: its holder may no longer act on the job.
   claim_lost,
+  /// A job's record does not decode.
   corrupt,
   revoked,  // an operator made the job UNCLAIMED, whatever its claim (board.revoke)
   purged    // the job left the trash (board.purge_trash)
 };
 
+/// The event kind's name, e.g. "claim_lost".
 constexpr std::string_view to_string(job_event_kind k) noexcept {
   switch (k) {
     case job_event_kind::posted:
@@ -359,8 +396,11 @@ constexpr std::string_view to_string(job_event_kind k) noexcept {
   return "?";
 }
 
+/// One board notification (see job_event_kind).
 struct job_event {
+  /// What happened.
   job_event_kind kind{};
+  /// The job it happened to.
   flowkit::job_id job;
   // claimed/consumed/abandoned/trashed/revoked: the actor (an operator's name for revoke and for
   // trash by id); claim_lost: who lost it
@@ -369,7 +409,9 @@ struct job_event {
   std::string detail;       // claim_lost: why; abandoned/trashed/revoked: the reason; corrupt: what is wrong
 };
 
+/// A callback for board events; called after the change is committed, in the changing process.
 using job_listener = std::function<void(const job_event&)>;
+/// What board.listen() returns, for board.unlisten().
 using listener_id = std::uint64_t;
 
 namespace detail {

@@ -30,6 +30,9 @@
 
 namespace flowkit {
 
+/// A board of jobs that conductors claim and run (see above): fk::memory_jobboard,
+/// fk::lmdb_jobboard, fk::pg_jobboard. Claims are exclusive across threads and processes; every
+/// operation is atomic.
 template <class B>
 concept jobboard = requires(B& b, const B& cb, const job_id& id, claim& c, const claim& cc,
                             std::string_view s, std::chrono::nanoseconds d, job_listener fn, listener_id lid,

@@ -54,19 +54,22 @@
 
 namespace flowkit {
 
+/// How an fk::lmdb_jobboard opens its file.
 struct lmdb_jobboard_options {
+  /// How far a change survives (power loss, or a crash of the process).
   flowkit::durability durability = flowkit::durability::power_loss_safe;
   std::size_t map_size = std::size_t{64} << 20;  // initial; doubled when full
+  /// The largest the map may grow to.
   std::size_t max_map_size = std::size_t{1} << 40;
   bool single_file = false;  // create a new board as one file (+ "-lock")
-  // Open only a board that exists: a path that does not exist, an empty directory or an empty
-  // environment throws board_not_found instead of becoming a new board (a mistyped path then
-  // fails at once instead of leaving a worker waiting on an empty board).
+  /// Open only a board that exists: a path that does not exist, an empty directory or an empty
+  /// environment throws board_not_found instead of becoming a new board (a mistyped path then
+  /// fails at once instead of leaving a worker waiting on an empty board).
   bool must_exist = false;
-  // What claims, expiry and wait() read the time from: the system clock, or a manual_clock for
-  // tests (`.clock = clock`), which must then outlive the board. A manual clock is this process's
-  // alone: its advances wake this process's waiters; other processes judge expiry by their own
-  // clocks (docs/jobboard.md, "The board's clock").
+  /// What claims, expiry and wait() read the time from: the system clock, or a manual_clock for
+  /// tests (`.clock = clock`), which must then outlive the board. A manual clock is this process's
+  /// alone: its advances wake this process's waiters; other processes judge expiry by their own
+  /// clocks (docs/jobboard.md, "The board's clock").
   board_clock clock{};
 };
 
@@ -82,8 +85,14 @@ using board_refusals = lmdb_refusals<not_a_board, corrupt_board, board_not_found
 
 }  // namespace detail
 
+/// The embedded jobboard (see jobboard.hpp): an LMDB file shared by the processes of one machine.
+/// Claims are exclusive across processes; every operation is one transaction; any thread may call.
 class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
  public:
+  /// Opens the board at path, creating it unless opts.must_exist (fk::board_not_found). Refuses,
+  /// writing nothing: something else at the path (fk::not_a_board), a truncated file
+  /// (fk::corrupt_board), another board format (fk::incompatible_board_format). The filesystem's
+  /// failures are fk::io_error.
   explicit lmdb_jobboard(const std::filesystem::path& path, lmdb_jobboard_options opts = {})
       : path_(path.string()), must_exist_(opts.must_exist), clock_(opts.clock) {
     env_ = detail::open_lmdb_store(path, opts, detail::board_refusals{path_});
@@ -92,9 +101,12 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
     watch_.start(clock_, this, [](void* board) { static_cast<lmdb_jobboard*>(board)->wake_waiters(); });
   }
 
+  /// The path the board was opened at.
   const std::string& path() const noexcept { return path_; }
+  /// The clock the board judges claims and expiry by.
   const board_clock& clock() const noexcept { return clock_; }
 
+  /// Stores a new job's record: the hook post() goes through; call post().
   job_id post_record(detail::job_record r) {
     std::vector<job_event> events;
     env_->write([&](detail::lmdb_txn& t) {
@@ -113,8 +125,8 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
     return r.id;
   }
 
-  // Higher priority first, then oldest first. A corrupt record is skipped and reported to the
-  // listeners (job_event_kind::corrupt); the others are still listed.
+  /// Higher priority first, then oldest first. A corrupt record is skipped and reported to the
+  /// listeners (job_event_kind::corrupt); the others are still listed.
   std::vector<job> jobs(job_filter filter = all_jobs) const {
     std::vector<job_event> problems;
     std::vector<job> out = env_->read([&](const detail::lmdb_txn& t) {
@@ -149,7 +161,7 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
     return out;
   }
 
-  // Every record that does not decode, as errors (for tools; listings already skip them).
+  /// Every record that does not decode, as errors (for tools; listings already skip them).
   std::vector<corrupt_job> check() const {
     return env_->read([&](const detail::lmdb_txn& t) {
       std::vector<corrupt_job> bad;
@@ -170,10 +182,12 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
     });
   }
 
+  /// The number of jobs on the board (the trash not counted).
   std::size_t size() const {
     return env_->read([&](const detail::lmdb_txn& t) { return t.entries(dbs_.jobs); });
   }
 
+  /// The job with this id, or nullopt if it is not on the board.
   std::optional<job> find(const job_id& id) const {
     return env_->read([&](const detail::lmdb_txn& t) -> std::optional<job> {
       const auto bytes = t.get(dbs_.jobs, detail::id_key(id));
@@ -182,12 +196,13 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
     });
   }
 
+  /// The job with this id; throws fk::job_not_found if it is not on the board.
   job get(const job_id& id) const {
     if (auto j = find(id)) return std::move(*j);
     throw job_not_found(id.str());
   }
 
-  // The trash, oldest first.
+  /// The trash, oldest first.
   std::vector<trashed_job> trashed() const {
     std::vector<trashed_job> out = env_->read([&](const detail::lmdb_txn& t) {
       std::vector<trashed_job> ts;
@@ -208,12 +223,12 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
     return out;
   }
 
-  // True as soon as a claimable job exists, false at the timeout or when stop is requested.
-  // Wakes when any process posts or abandons (shared futex, see detail/lmdb_notify.hpp) and when
-  // the earliest live claim expires or back-off ends; it never polls. Each look reads the front of
-  // the two claim indexes, not every job. The timeout is real (steady) time, whatever the board's
-  // clock; with a manual clock a claim expires when an advance says so, and the advance wakes
-  // this wait.
+  /// True as soon as a claimable job exists, false at the timeout or when stop is requested.
+  /// Wakes when any process posts or abandons (shared futex, see detail/lmdb_notify.hpp) and when
+  /// the earliest live claim expires or back-off ends; it never polls. Each look reads the front of
+  /// the two claim indexes, not every job. The timeout is real (steady) time, whatever the board's
+  /// clock; with a manual clock a claim expires when an advance says so, and the advance wakes
+  /// this wait.
   bool wait(std::chrono::nanoseconds timeout, std::stop_token stop = {}) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     detail::shared_notifier& n = env_->notifier();
@@ -247,23 +262,23 @@ class lmdb_jobboard : public detail::board_front<lmdb_jobboard> {
     }
   }
 
-  // Throws claim_lost / not_owner unless c is the job's live claim (as of now).
+  /// Throws claim_lost / not_owner unless c is the job's live claim (as of now).
   void verify(const flowkit::claim& c) const {
     env_->read([&](const detail::lmdb_txn& t) { verify(c, t); });
   }
-  // The same check inside a caller's transaction on this board's environment: the fencing check
-  // a checkpoint write makes in its own transaction.
+  /// The same check inside a caller's transaction on this board's environment: the fencing check
+  /// a checkpoint write makes in its own transaction.
   void verify(const flowkit::claim& c, const detail::lmdb_txn& t) const {
     const auto bytes = t.get(dbs_.jobs, detail::id_key(c.job()));
     if (!bytes) detail::throw_gone(c);
     detail::check_claim(detail::decode_record(c.job(), *bytes), c, clock_.now());
   }
 
-  // Forces commits to disk (the point of durability::process_crash_safe's group commit).
+  /// Forces commits to disk (the point of durability::process_crash_safe's group commit).
   void sync() { env_->sync(); }
-  // Clears reader slots left by dead processes; returns how many were cleared.
+  /// Clears reader slots left by dead processes; returns how many were cleared.
   int reader_check() { return env_->reader_check(); }
-  // The environment, shared with other stores on the same file.
+  /// The environment, shared with other stores on the same file.
   const std::shared_ptr<detail::lmdb_env>& environment() const noexcept { return env_; }
 
  private:

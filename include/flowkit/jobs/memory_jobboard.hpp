@@ -21,23 +21,30 @@
 
 namespace flowkit {
 
+/// How an fk::memory_jobboard is made.
 struct memory_jobboard_options {
-  // What claims, expiry and wait() read the time from: the system clock, or a manual_clock for
-  // tests (`.clock = clock`), which must then outlive the board.
+  /// What claims, expiry and wait() read the time from: the system clock, or a manual_clock for
+  /// tests (`.clock = clock`), which must then outlive the board.
   board_clock clock{};
 };
 
+/// The jobboard (see jobboard.hpp) in one process's memory: for tests and single-process use.
+/// Same rules as fk::lmdb_jobboard; any thread of the process may use it.
 class memory_jobboard : public detail::board_front<memory_jobboard> {
  public:
+  /// A board on the system clock.
   memory_jobboard() : memory_jobboard(memory_jobboard_options{}) {}
+  /// A board on `opts.clock`.
   explicit memory_jobboard(memory_jobboard_options opts) : clock_(opts.clock) {
     watch_.start(clock_, this, [](void* board) { static_cast<memory_jobboard*>(board)->wake_waiters(); });
   }
   memory_jobboard(const memory_jobboard&) = delete;
   memory_jobboard& operator=(const memory_jobboard&) = delete;
 
+  /// The clock the board judges claims and expiry by.
   const board_clock& clock() const noexcept { return clock_; }
 
+  /// Stores a new job's record: the hook post() goes through; call post().
   job_id post_record(detail::job_record r) {
     std::vector<job_event> events;
     {
@@ -53,6 +60,7 @@ class memory_jobboard : public detail::board_front<memory_jobboard> {
     return events.front().job;
   }
 
+  /// Every job, or only the claimable ones (only_unclaimed): higher priority first, then oldest.
   std::vector<job> jobs(job_filter filter = all_jobs) const {
     std::lock_guard lk{mu_};
     const job_time now = clock_.now();
@@ -66,6 +74,7 @@ class memory_jobboard : public detail::board_front<memory_jobboard> {
     return out;
   }
 
+  /// The job with this id, or nullopt if it is not on the board.
   std::optional<job> find(const job_id& id) const {
     std::lock_guard lk{mu_};
     auto it = jobs_.find(id);
@@ -73,20 +82,22 @@ class memory_jobboard : public detail::board_front<memory_jobboard> {
     return detail::job_access::make_job(it->second, clock_.now());
   }
 
+  /// The job with this id; throws fk::job_not_found if it is not on the board.
   job get(const job_id& id) const {
     if (auto j = find(id)) return std::move(*j);
     throw job_not_found(id.str());
   }
 
+  /// The trashed jobs, with their reasons.
   std::vector<trashed_job> trashed() const {
     std::lock_guard lk{mu_};
     return trash_;
   }
 
-  // True as soon as a claimable job exists (also when a claim expires or a back-off ends), false
-  // at the timeout or when stop is requested. The timeout is real (steady) time, whatever the
-  // board's clock; with a manual clock a claim expires when an advance says so, and the advance
-  // wakes this wait.
+  /// True as soon as a claimable job exists (also when a claim expires or a back-off ends), false
+  /// at the timeout or when stop is requested. The timeout is real (steady) time, whatever the
+  /// board's clock; with a manual clock a claim expires when an advance says so, and the advance
+  /// wakes this wait.
   bool wait(std::chrono::nanoseconds timeout, std::stop_token stop = {}) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     std::unique_lock lk{mu_};
@@ -117,9 +128,9 @@ class memory_jobboard : public detail::board_front<memory_jobboard> {
     }
   }
 
-  // Throws claim_lost / not_owner unless c is the job's live claim (as of now): the check a
-  // conductor's checkpoint writes make. Under this board's lock, not in the store's transaction:
-  // a fence for tests, exact only against claims taken in this process meanwhile.
+  /// Throws claim_lost / not_owner unless c is the job's live claim (as of now): the check a
+  /// conductor's checkpoint writes make. Under this board's lock, not in the store's transaction:
+  /// a fence for tests, exact only against claims taken in this process meanwhile.
   void verify(const flowkit::claim& c) const {
     std::lock_guard lk{mu_};
     const auto it = jobs_.find(c.job());
@@ -127,7 +138,7 @@ class memory_jobboard : public detail::board_front<memory_jobboard> {
     detail::check_claim(it->second, c, clock_.now());
   }
 
-  // Threads asleep in wait() (for tests and tools, as the LMDB board's notifier().waiting()).
+  /// Threads asleep in wait() (for tests and tools, as the LMDB board's notifier().waiting()).
   std::size_t waiting() const {
     std::lock_guard lk{mu_};
     return sleepers_;

@@ -32,7 +32,7 @@
 
 namespace flowkit {
 
-// The guard of a commit that checks nothing.
+/// The guard of a commit that checks nothing.
 struct no_guard {
   template <class Transaction>
   constexpr void operator()(Transaction&) const noexcept {}
@@ -54,6 +54,8 @@ struct probe_guard {
 };
 }  // namespace detail
 
+/// A checkpoint store the engine can record runs to (see above): fk::memory_backend,
+/// fk::lmdb_backend, fk::pg_backend.
 template <class B>
 concept backend = requires(B& b, const B& cb, const run_spec& spec, std::string_view id,
                            std::string_view book, const batch& changes,

@@ -42,17 +42,20 @@
 
 namespace flowkit {
 
+/// How an fk::lmdb_backend opens its file.
 struct lmdb_backend_options {
+  /// How far a commit survives (power loss, or a crash of the process).
   flowkit::durability durability = flowkit::durability::power_loss_safe;
-  // The map's initial size, doubled whenever a commit fills it, up to max_map_size (then a commit
-  // that does not fit throws store_full). Both apply only when this backend opens the file first
-  // in its process; otherwise the environment already open is shared, with its sizes.
+  /// The map's initial size, doubled whenever a commit fills it, up to max_map_size (then a commit
+  /// that does not fit throws store_full). Both apply only when this backend opens the file first
+  /// in its process; otherwise the environment already open is shared, with its sizes.
   std::size_t map_size = std::size_t{64} << 20;
+  /// The largest the map may grow to; a commit beyond it throws fk::store_full.
   std::size_t max_map_size = std::size_t{1} << 40;
   bool single_file = false;  // create a new store as one file (+ "-lock") instead of a directory
-  // Open only a store that exists: a path that does not exist, an empty directory, file or
-  // environment, or a jobboard's file without a store throws store_not_found instead of becoming
-  // a new store (a mistyped path fails at once instead of resuming nothing).
+  /// Open only a store that exists: a path that does not exist, an empty directory, file or
+  /// environment, or a jobboard's file without a store throws store_not_found instead of becoming
+  /// a new store (a mistyped path fails at once instead of resuming nothing).
   bool must_exist = false;
 };
 
@@ -66,26 +69,32 @@ inline constexpr std::string_view checkpoint_kind = "flowkit.checkpoints";
 using store_refusals = lmdb_refusals<not_a_store, corrupt_store, store_not_found>;
 }  // namespace detail
 
+/// The embedded checkpoint backend (see above): an LMDB file shared by the processes of one
+/// machine. Every call is atomic and may be made from any thread; concurrent commits share one
+/// write transaction.
 class lmdb_backend {
  public:
-  // What a commit's guard is given: the write transaction the commit's writes go through. A
-  // jobboard on the same file checks a claim in it with lmdb_jobboard::verify(claim, txn).
+  /// What a commit's guard is given: the write transaction the commit's writes go through. A
+  /// jobboard on the same file checks a claim in it with lmdb_jobboard::verify(claim, txn).
   using transaction = detail::lmdb_txn;
 
-  // Opens the store at path, creating it if path does not exist (or is an empty directory or
-  // file), unless opts.must_exist (store_not_found). Refuses, writing nothing: a path that holds
-  // something else (not_a_store), a truncated data file (corrupt_store) and a store of a newer
-  // format (incompatible_store_format). A file that holds a jobboard gets the checkpoint
-  // databases beside the board's. The filesystem's failures (a missing parent directory,
-  // permission denied, a read-only or full filesystem) are io_errors naming the file.
+  /// Opens the store at path, creating it if path does not exist (or is an empty directory or
+  /// file), unless opts.must_exist (store_not_found). Refuses, writing nothing: a path that holds
+  /// something else (not_a_store), a truncated data file (corrupt_store) and a store of a newer
+  /// format (incompatible_store_format). A file that holds a jobboard gets the checkpoint
+  /// databases beside the board's. The filesystem's failures (a missing parent directory,
+  /// permission denied, a read-only or full filesystem) are io_errors naming the file.
   explicit lmdb_backend(const std::filesystem::path& path, lmdb_backend_options opts = {})
       : path_(path.string()), must_exist_(opts.must_exist) {
     env_ = detail::open_lmdb_store(path, opts, detail::store_refusals{path_});
     open_databases();
   }
 
+  /// The path the store was opened at.
   const std::string& path() const noexcept { return path_; }
 
+  /// Creates the run, or loads it if stored; throws fk::flow_mismatch, fk::logbook_mismatch, or
+  /// fk::run_not_found (resume_only), and std::invalid_argument for an empty or too long id.
   run_record open_run(const run_spec& spec, open_mode mode = create_or_resume) {
     detail::check_spec(spec);
     // A stored run is loaded in a read transaction: resuming never holds writers off.
@@ -117,6 +126,7 @@ class lmdb_backend {
     });
   }
 
+  /// The run with its atom details, or nullopt.
   std::optional<run_record> load_run(std::string_view id) const {
     detail::check_run_id(id);
     return env_->read([&](const detail::lmdb_txn& t) -> std::optional<run_record> {
@@ -126,11 +136,11 @@ class lmdb_backend {
     });
   }
 
-  // Group commit: commits that arrive while another thread's transaction is under way wait, and
-  // the next of them writes all of them in one write transaction (one fsync in power_loss_safe),
-  // each batch in a nested transaction of its own, so that one batch's guard or failure undoes
-  // that batch only. commit() returns once its batch is committed, or throws its own error. A
-  // guard may therefore run on another committing thread than its caller's.
+  /// Group commit: commits that arrive while another thread's transaction is under way wait, and
+  /// the next of them writes all of them in one write transaction (one fsync in power_loss_safe),
+  /// each batch in a nested transaction of its own, so that one batch's guard or failure undoes
+  /// that batch only. commit() returns once its batch is committed, or throws its own error. A
+  /// guard may therefore run on another committing thread than its caller's.
   template <class Guard = no_guard>
     requires std::invocable<Guard&, transaction&>
   void commit(std::string_view id, const batch& changes, Guard&& guard = Guard{}) {
@@ -169,12 +179,13 @@ class lmdb_backend {
     if (me.error) std::rethrow_exception(me.error);
   }
 
-  // How many commits wait for the transaction under way (for tests and metrics).
+  /// How many commits wait for the transaction under way (for tests and metrics).
   std::size_t waiting_commits() const {
     std::lock_guard lk{group_->mu};
     return group_->queue.size();
   }
 
+  /// Every logbook's name, sorted.
   std::vector<std::string> logbooks() const {
     std::vector<std::string> out = env_->read([&](const detail::lmdb_txn& t) {
       std::vector<std::string> books;
@@ -190,6 +201,7 @@ class lmdb_backend {
     return out;
   }
 
+  /// Every run's flow detail (no atoms), by run id.
   std::vector<flow_detail> runs() const {
     return env_->read([&](const detail::lmdb_txn& t) {
       std::vector<flow_detail> out;
@@ -200,6 +212,7 @@ class lmdb_backend {
     });
   }
 
+  /// The flow details of the runs in `logbook`, by run id.
   std::vector<flow_detail> runs(std::string_view logbook) const {
     std::vector<flow_detail> out = env_->read([&](const detail::lmdb_txn& t) {
       std::vector<flow_detail> fs;
@@ -220,6 +233,7 @@ class lmdb_backend {
     return out;
   }
 
+  /// Removes the run and its atom details; false if there was none.
   bool erase_run(std::string_view id) {
     detail::check_run_id(id);
     return write([&](detail::lmdb_txn& t) {
@@ -242,7 +256,7 @@ class lmdb_backend {
     });
   }
 
-  // How far a commit survives: the mode of the file's environment (shared by every store on it).
+  /// How far a commit survives: the mode of the file's environment (shared by every store on it).
   flowkit::durability durability() const noexcept {
     const unsigned flags = env_->options().sync_flags;
     return flags & MDB_NOSYNC       ? flowkit::durability::process_crash_safe
@@ -250,11 +264,11 @@ class lmdb_backend {
                                     : flowkit::durability::power_loss_safe;
   }
 
-  // Forces commits to disk (what durability::process_crash_safe leaves to the caller).
+  /// Forces commits to disk (what durability::process_crash_safe leaves to the caller).
   void sync() { env_->sync(); }
-  // Clears reader slots left by dead processes; returns how many were cleared.
+  /// Clears reader slots left by dead processes; returns how many were cleared.
   int reader_check() { return env_->reader_check(); }
-  // The environment, shared with every other store on the same file in this process.
+  /// The environment, shared with every other store on the same file in this process.
   const std::shared_ptr<detail::lmdb_env>& environment() const noexcept { return env_; }
 
  private:

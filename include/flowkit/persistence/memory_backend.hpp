@@ -19,12 +19,15 @@
 
 namespace flowkit {
 
+/// A backend (see backend.hpp) in one process's memory: for tests and runs that need no
+/// durability. Every call takes one mutex, so each is atomic and any thread may call it.
 class memory_backend {
  public:
-  // What a commit's guard is given: the run as it stands before the commit. The backend's lock is
-  // held while the guard runs, so a guard must not call the backend.
+  /// What a commit's guard is given: the run as it stands before the commit. The backend's lock is
+  /// held while the guard runs, so a guard must not call the backend.
   class transaction {
    public:
+    /// The run as it stands before the commit.
     const flow_detail& run() const noexcept { return *run_; }
 
    private:
@@ -33,10 +36,13 @@ class memory_backend {
     const flow_detail* run_;
   };
 
+  /// An empty store.
   memory_backend() = default;
   memory_backend(const memory_backend&) = delete;
   memory_backend& operator=(const memory_backend&) = delete;
 
+  /// Creates the run, or loads it if stored; throws fk::flow_mismatch, fk::logbook_mismatch, or
+  /// fk::run_not_found (resume_only), and std::invalid_argument for an empty or too long id.
   run_record open_run(const run_spec& spec, open_mode mode = create_or_resume) {
     detail::check_spec(spec);
     std::lock_guard lk{mu_};
@@ -57,6 +63,7 @@ class memory_backend {
     return record_of(it->second);
   }
 
+  /// The run with its atom details, or nullopt.
   std::optional<run_record> load_run(std::string_view id) const {
     std::lock_guard lk{mu_};
     auto it = runs_.find(id);
@@ -64,6 +71,8 @@ class memory_backend {
     return record_of(it->second);
   }
 
+  /// Applies `changes` (and their flow state) at once, after `guard(txn)`; if the guard throws,
+  /// nothing is written. Throws fk::run_not_found for an unknown run.
   template <class Guard = no_guard>
     requires std::invocable<Guard&, transaction&>
   void commit(std::string_view id, const batch& changes, Guard&& guard = Guard{}) {
@@ -89,6 +98,7 @@ class memory_backend {
     run.flow.updated = now;
   }
 
+  /// Every logbook's name, sorted.
   std::vector<std::string> logbooks() const {
     std::lock_guard lk{mu_};
     std::vector<std::string> out;
@@ -99,6 +109,7 @@ class memory_backend {
     return out;
   }
 
+  /// Every run's flow detail (no atoms), by run id.
   std::vector<flow_detail> runs() const {
     std::lock_guard lk{mu_};
     std::vector<flow_detail> out;
@@ -107,6 +118,7 @@ class memory_backend {
     return out;
   }
 
+  /// The flow details of the runs in `logbook`, by run id.
   std::vector<flow_detail> runs(std::string_view logbook) const {
     std::lock_guard lk{mu_};
     std::vector<flow_detail> out;
@@ -115,6 +127,7 @@ class memory_backend {
     return out;
   }
 
+  /// Removes the run and its atom details; false if there was none.
   bool erase_run(std::string_view id) {
     std::lock_guard lk{mu_};
     auto it = runs_.find(id);

@@ -64,6 +64,7 @@
 
 namespace flowkit {
 
+/// How fk::persist files and opens its run.
 struct persist_options {
   std::string logbook = "default";    // the logbook a new run is filed in
   open_mode mode = create_or_resume;  // resume_only: refuse an id that is not stored (run_not_found)
@@ -257,11 +258,15 @@ constexpr flow_state loaded_state(flow_state stored) noexcept {
 
 }  // namespace detail
 
+/// The recorder fk::persist makes, given to fk::engine: it records the run in `Backend` and
+/// resumes it from there (see above). Move-only; the engine owns it, and its committer thread.
 template <backend Backend>
 class persist_t {
  public:
+  /// Tells the engine that this recorder writes a checkpoint.
   static constexpr bool records = true;
 
+  /// Throws std::invalid_argument for an empty or too long run id; the run is opened by the engine.
   persist_t(Backend& backend, std::string run_id, persist_options opts)
       : backend_(&backend), id_(std::move(run_id)), opts_(std::move(opts)) {
     detail::check_run_id(id_);
@@ -270,18 +275,21 @@ class persist_t {
   }
   persist_t(persist_t&&) noexcept = default;
   persist_t& operator=(persist_t&&) = delete;
+  /// Stops the committer thread, as close().
   ~persist_t() { close(); }
 
-  // Stops the committer thread (once everything it holds is dealt with); the engine calls it
-  // first thing in its destructor, before the run state the committer may touch is gone.
+  /// Stops the committer thread (once everything it holds is dealt with); the engine calls it
+  /// first thing in its destructor, before the run state the committer may touch is gone.
   void close() noexcept {
     if (journal_) journal_->stop();
   }
 
+  /// The run's id in the backend.
   const std::string& run_id() const noexcept { return id_; }
+  /// The backend the run is recorded in.
   Backend& backend() const noexcept { return *backend_; }
 
-  // Every commit of this run first calls check(txn) in its transaction (see "Fencing" above).
+  /// Every commit of this run first calls check(txn) in its transaction (see "Fencing" above).
   template <class Check>
     requires std::invocable<Check&, typename Backend::transaction&>
   persist_t fenced(Check check) && {
@@ -737,13 +745,14 @@ class persist_t {
   std::unique_ptr<journal> journal_;
 };
 
-// The recorder that writes an engine's run to `backend` under `run_id`: the engine's third
-// argument. The backend must outlive the engine.
+/// The recorder that writes an engine's run to `backend` under `run_id`, creating the run or
+/// resuming it (see above): the engine's third argument. The backend must outlive the engine.
 template <backend Backend>
 persist_t<Backend> persist(Backend& backend, std::string run_id, persist_options opts = {}) {
   return persist_t<Backend>{backend, std::move(run_id), std::move(opts)};
 }
 
+/// fk::persist(backend, "run-id", fk::resume_only): resume a stored run, or throw fk::run_not_found.
 template <backend Backend>
 persist_t<Backend> persist(Backend& backend, std::string run_id, open_mode mode) {
   return persist_t<Backend>{backend, std::move(run_id), persist_options{.mode = mode}};

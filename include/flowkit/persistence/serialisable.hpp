@@ -78,8 +78,8 @@ void serialize(Archive& /*ar*/, std::monostate& /*nothing*/, const unsigned int 
 
 namespace flowkit {
 
-// Specialise as true for a type that Boost.Serialization handles in a way fk::serialisable does
-// not detect.
+/// Specialise as true for a type that Boost.Serialization handles in a way fk::serialisable does
+/// not detect.
 template <class T>
 inline constexpr bool enable_serialisable = false;
 
@@ -166,6 +166,8 @@ struct serialisable_impl<store_t<Names, Values...>> : all_serialisable<Values...
 
 }  // namespace detail
 
+/// Whether flowkit can write a T into a checkpoint with Boost.Serialization: arithmetic types,
+/// enums, classes with serialize(), std containers of those, or enable_serialisable<T>.
 template <class T>
 concept serialisable = detail::serialisable_v<T>;
 

@@ -39,7 +39,7 @@
 
 namespace flowkit {
 
-// A store serialises as its values in slot order; the slot names are part of its type.
+/// A store serialises as its values in slot order; the slot names are part of its type.
 template <class Archive, class Names, class... Values>
 void serialize(Archive& ar, store_t<Names, Values...>& s, const unsigned /*version*/) {
   std::apply([&ar](auto&... v) { ((ar & v), ...); }, s.values());
@@ -135,8 +135,8 @@ BOOST_SERIALIZATION_USE_ARRAY_OPTIMIZATION(flowkit::detail::bounded_iarchive)
 
 namespace flowkit {
 
-// serialize_to(buf, value): replaces buf's contents with value's binary archive; buf keeps its
-// capacity, so a caller that reuses one buffer allocates only when a value outgrows it.
+/// serialize_to(buf, value): replaces buf's contents with value's binary archive; buf keeps its
+/// capacity, so a caller that reuses one buffer allocates only when a value outgrows it.
 template <class T>
 void serialize_to(std::string& out, const T& value) {
   out.clear();
@@ -145,9 +145,9 @@ void serialize_to(std::string& out, const T& value) {
   ar << value;
 }
 
-// deserialize_from(bytes, value) / deserialize_from<T>(bytes): the inverse. Throws
-// boost::archive::archive_exception (or std::ios_base::failure) on bytes that are not a T; a
-// length in the bytes larger than the bytes left is refused before anything is allocated.
+/// deserialize_from(bytes, value) / deserialize_from<T>(bytes): the inverse. Throws
+/// boost::archive::archive_exception (or std::ios_base::failure) on bytes that are not a T; a
+/// length in the bytes larger than the bytes left is refused before anything is allocated.
 template <class T>
 void deserialize_from(std::string_view bytes, T& value) {
   detail::view_source_buf buf{bytes};
@@ -155,6 +155,7 @@ void deserialize_from(std::string_view bytes, T& value) {
   ar >> value;
 }
 
+/// The same, returning a new T.
 template <class T>
   requires std::is_default_constructible_v<T>
 T deserialize_from(std::string_view bytes) {
@@ -163,9 +164,9 @@ T deserialize_from(std::string_view bytes) {
   return value;
 }
 
-// A store type's signature: its slot names and value types, e.g. "order_id:i". Stored beside the
-// bytes so that reading them back as another store type is an error, not garbage. Type names
-// come from typeid, stable within one toolchain, which is the binary archive's scope anyway.
+/// A store type's signature: its slot names and value types, e.g. "order_id:i". Stored beside the
+/// bytes so that reading them back as another store type is an error, not garbage. Type names
+/// come from typeid, stable within one toolchain, which is the binary archive's scope anyway.
 template <class Store>
 std::string store_signature() {
   static_assert(is_store_v<Store>, "fk::store_signature<S>() requires S to be an fk::store_t");
@@ -182,9 +183,9 @@ std::string store_signature() {
   return sig;
 }
 
-// A store signature for people: each type demangled, e.g. "order_id:int,who:std::string" for
-// "order_id:i,who:NSt7__cxx1112basic_stringIcSt11char_traitsIcESaIcEEE". For messages only: the
-// stored signature stays the compiler's spelling.
+/// A store signature for people: each type demangled, e.g. "order_id:int,who:std::string" for
+/// "order_id:i,who:NSt7__cxx1112basic_stringIcSt11char_traitsIcESaIcEEE". For messages only: the
+/// stored signature stays the compiler's spelling.
 inline std::string readable_store_signature(std::string_view signature) {
   std::string out;
   while (!signature.empty()) {

@@ -55,18 +55,23 @@ class pg_schema {
   std::string name_;
 };
 
-// The stores a case runs on: PostgreSQL (one schema) or LMDB (one file, group commit or fsync).
-enum kind : int { pg = 0, lmdb_nosync = 1, lmdb_fsync = 2 };
+// The stores a case runs on: PostgreSQL (one schema; pg_async: the board's changes other than
+// posts with synchronous_commit off) or LMDB (one file, group commit or fsync).
+enum kind : int { pg = 0, lmdb_nosync = 1, lmdb_fsync = 2, pg_async = 3 };
 const char* kind_name(int k) {
-  return k == pg ? "postgres" : k == lmdb_nosync ? "lmdb-nosync" : "lmdb-fsync";
+  return k == pg            ? "postgres"
+         : k == pg_async    ? "postgres-async-claims"
+         : k == lmdb_nosync ? "lmdb-nosync"
+                            : "lmdb-fsync";
 }
+bool on_postgres(int k) { return k == pg || k == pg_async; }
 
 struct place {
   std::optional<pg_schema> schema;
   std::optional<bench::scratch_dir> dir;
   int k;
   explicit place(int kind) : k(kind) {
-    if (k == pg)
+    if (on_postgres(k))
       schema.emplace();
     else
       dir.emplace();
@@ -76,8 +81,8 @@ struct place {
   }
   template <class F>
   void with_board(F&& f) const {
-    if (k == pg) {
-      fk::pg_jobboard b{pg_url(), {.schema = schema->name()}};
+    if (on_postgres(k)) {
+      fk::pg_jobboard b{pg_url(), {.schema = schema->name(), .synchronous_commit = k == pg}};
       f(b);
     } else {
       fk::lmdb_jobboard b{dir->file(), {.durability = durability()}};
@@ -87,7 +92,7 @@ struct place {
 };
 
 bool skip(benchmark::State& state, int k) {
-  if (k == pg && !pg_url()) {
+  if (on_postgres(k) && !pg_url()) {
     state.SkipWithError("FLOWKIT_BENCH_PG is not set");
     return true;
   }
@@ -191,7 +196,7 @@ void BM_checkpoint_atom(benchmark::State& state) {
       store.commit("run", b, [&](auto& txn) { board.verify(c, txn); });
     }
   };
-  if (k == pg) {
+  if (on_postgres(k)) {
     fk::pg_jobboard board{pg_url(), {.schema = at.schema->name()}};
     fk::pg_backend store{pg_url(), {.schema = at.schema->name()}};
     run(board, store);
@@ -206,10 +211,17 @@ void BM_checkpoint_atom(benchmark::State& state) {
 
 }  // namespace
 
-BENCHMARK(BM_claim_next_consume)->UseRealTime()->ArgName("store")->Arg(pg)->Arg(lmdb_nosync)->Arg(lmdb_fsync);
+BENCHMARK(BM_claim_next_consume)
+    ->UseRealTime()
+    ->ArgName("store")
+    ->Arg(pg)
+    ->Arg(pg_async)
+    ->Arg(lmdb_nosync)
+    ->Arg(lmdb_fsync);
 BENCHMARK(BM_claim_next_consume_4_processes)
     ->ArgNames({"store", "jobs"})
     ->Args({pg, 4000})
+    ->Args({pg_async, 4000})
     ->Args({lmdb_nosync, 4000})
     ->Args({lmdb_fsync, 1000})
     ->UseManualTime()

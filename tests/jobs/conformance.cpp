@@ -70,8 +70,16 @@ struct pg_board {
   fk::pg_jobboard board{schema.url(), {.schema = schema.name(), .test_clock = &clock}};
   std::size_t waiting() const { return board.waiting(); }
 };
+// The same rules with the board's changes committed without waiting for the WAL flush.
+struct pg_async_board {
+  fk::manual_clock clock;
+  fk::test::pg_test_schema schema;
+  fk::pg_jobboard board{schema.url(),
+                        {.schema = schema.name(), .test_clock = &clock, .synchronous_commit = false}};
+  std::size_t waiting() const { return board.waiting(); }
+};
 static_assert(fk::jobboard<fk::pg_jobboard>);
-#define FLOWKIT_PG_BOARDS , pg_board
+#define FLOWKIT_PG_BOARDS , pg_board, pg_async_board
 #else
 #define FLOWKIT_PG_BOARDS
 #endif

@@ -216,3 +216,37 @@ TEST_CASE("boards and stores reconnect after a server restart and lose nothing",
   board.consume(next->claim);
   CHECK(board.jobs().empty());
 }
+
+TEST_CASE("a change's writes go with COMMIT, and never outside its transaction when the session is gone",
+          "[jobboard][postgres]") {
+  fk::test::pg_test_schema schema;
+  const std::string table = schema.name() + ".t";
+  scalar(schema.url(), "CREATE SCHEMA " + schema.name() + "; CREATE TABLE " + table + " (v int)");
+  pqxx::connection c{schema.url()};
+
+  SECTION("queued writes are not sent before commit, and commit sends them") {
+    fk::detail::pg_batched_transaction t{c};
+    t.exec("SELECT 1");
+    t.later("INSERT INTO " + table + " VALUES (1)");
+    CHECK(scalar(schema.url(), "SELECT count(*) FROM " + table) == "0");
+    t.commit();
+    CHECK(scalar(schema.url(), "SELECT count(*) FROM " + table) == "1");
+  }
+  SECTION("an uncommitted transaction is rolled back and leaves the connection usable") {
+    {
+      fk::detail::pg_batched_transaction t{c};
+      t.exec("INSERT INTO " + table + " VALUES (2) RETURNING v");
+    }
+    pqxx::nontransaction n{c};
+    CHECK(n.exec1("SELECT count(*) FROM " + table)[0].as<int>() == 0);
+  }
+  SECTION("a session ended mid-transaction: the writes are not run on a new one") {
+    fk::detail::pg_batched_transaction t{c};
+    const int pid = t.exec("SELECT pg_backend_pid()")[0][0].as<int>();
+    CHECK(scalar(schema.url(), "SELECT pg_terminate_backend(" + std::to_string(pid) + ", 10000)") == "t");
+    CHECK_THROWS(t.exec("SELECT 1"));  // the session is gone
+    t.later("INSERT INTO " + table + " VALUES (3)");
+    CHECK_THROWS_AS(t.commit(), pqxx::in_doubt_error);
+    CHECK(scalar(schema.url(), "SELECT count(*) FROM " + table) == "0");
+  }
+}

@@ -341,6 +341,9 @@ job snapshot(Loaded&& r, job_time now) {
 //   purge_trash()                    empties the trash, returns the ids it held
 //   release_expired(now)             the claims that expired by now become claimable (index)
 //   first_claimable(now, events)     the first claimable job in job order, as load() gives it
+//   or first_claimable(events)       the same, judged by the section's own now(), which it reads
+//                                    with the job (a database server's clock); release_expired
+//                                    is then not called
 template <class Derived>
 class board_front {
  public:
@@ -396,13 +399,23 @@ class board_front {
     std::vector<job_event> events;
     auto out = self().write([&](auto& w) -> std::optional<claimed_job> {
       events.clear();
-      const job_time now = now_in(w);
-      w.release_expired(now);
-      auto r = w.first_claimable(now, events);
-      if (!r) return std::nullopt;
-      claim_record(w, *r, owner, me, now, ttl, events);
-      flowkit::claim c = job_access::make_claim(*r);
-      return claimed_job{std::move(c), snapshot(std::move(r), now)};
+      auto take = [&](auto r, job_time now) -> std::optional<claimed_job> {
+        if (!r) return std::nullopt;
+        claim_record(w, *r, owner, me, now, ttl, events);
+        flowkit::claim c = job_access::make_claim(*r);
+        return claimed_job{std::move(c), snapshot(std::move(r), now)};
+      };
+      if constexpr (requires { w.first_claimable(events); }) {
+        // A section that judges by a server's clock reads it with the job, in one statement.
+        auto r = w.first_claimable(events);
+        if (!r) return std::nullopt;
+        const job_time now = now_in(w);
+        return take(std::move(r), now);
+      } else {
+        const job_time now = now_in(w);
+        w.release_expired(now);
+        return take(w.first_claimable(now, events), now);
+      }
     });
     listeners_.fire(events);
     return out;

@@ -8,6 +8,9 @@
 // - every change is one transaction that locks the job's row (SELECT ... FOR UPDATE), applies the
 //   rules and writes it back; claim_next takes the first claimable job in priority-then-age order
 //   with FOR UPDATE SKIP LOCKED, so that claimers racing for work never wait on each other;
+// - a change costs two round trips (detail::pg_batched_transaction): BEGIN with the locking
+//   SELECT, which also reads the server's now(); the writes with COMMIT. Reads are one statement
+//   each, outside any explicit transaction;
 // - claims are judged by the server's clock (now(), fixed within a transaction), so the clocks
 //   of the machines never matter; only a test may swap in a manual_clock (options.test_clock);
 // - the fencing token is a column; verify(claim, txn) reads it in the checkpoint's own
@@ -53,6 +56,13 @@ struct pg_jobboard_options {
   // For tests only: claims and expiry read this clock instead of the server's, so that a test of
   // expiry moves it instead of waiting. It must outlive the board, and is this process's alone.
   manual_clock* test_clock = nullptr;
+  /// false: claims, extends, abandons, consumes, trashes and revokes commit without waiting for
+  /// the server's WAL flush (SET LOCAL synchronous_commit = off in their transactions). Faster
+  /// where the flush is slow; a server crash may then lose the last of them that were reported
+  /// done (a claim is made again, a consumed job comes back and runs again), never corrupt the
+  /// board, never let two claims hold one job. Posts always wait for the flush, as does a fenced
+  /// checkpoint, whose flush makes the claim it checked durable too. true: the server's setting.
+  bool synchronous_commit = true;
 };
 
 class pg_jobboard : public detail::board_front<pg_jobboard> {
@@ -62,7 +72,8 @@ class pg_jobboard : public detail::board_front<pg_jobboard> {
         pool_(std::make_shared<detail::pg_pool>(url, opts.reconnect_timeout)),
         manual_(opts.test_clock),
         clock_(manual_ ? board_clock{*manual_} : board_clock{}),
-        channel_("fk_jobs_" + schema_) {
+        channel_("fk_jobs_" + schema_),
+        begin_(opts.synchronous_commit ? "BEGIN" : "BEGIN; SET LOCAL synchronous_commit = off") {
     if (!detail::ensure_pg_schema(*pool_, schema_, !opts.must_exist))
       throw board_not_found(pool_->shown_url(), "no flowkit schema '" + schema_ + "' in that database");
     watch_.start(clock_, this, [](void* board) { static_cast<pg_jobboard*>(board)->notify_waiters(); });
@@ -80,17 +91,17 @@ class pg_jobboard : public detail::board_front<pg_jobboard> {
     std::vector<job_event> events;
     pool_->run("post a job", [&](pqxx::connection& c) {
       events.clear();
-      pqxx::work t{c};
-      const pqxx::row row = t.exec1("SELECT nextval('" + schema_ + ".fk_job_seq'), " + now_sql());
-      r.sequence = row[0].as<std::uint64_t>();
-      if (!manual_) r.created = detail::from_ns(row[1].as<std::int64_t>());
+      detail::pg_batched_transaction t{c};  // posts always wait for the flush
+      const pqxx::result res = t.exec("SELECT nextval('" + schema_ + ".fk_job_seq'), " + now_sql());
+      r.sequence = res[0][0].as<std::uint64_t>();
+      if (!manual_) r.created = detail::from_ns(res[0][1].as<std::int64_t>());
       std::string& buf = buffer();
       detail::encode_record(r, buf);
-      t.exec_params("INSERT INTO " + schema_ +
-                        ".fk_jobs (id, rank, seq, ready_at, token, rec) VALUES ($1, $2, $3, $4, $5, $6)",
-                    detail::bytea(detail::id_key(r.id)), rank_of(r), static_cast<std::int64_t>(r.sequence),
-                    ready_at(r), static_cast<std::int64_t>(r.token), detail::bytea(buf));
-      t.exec_params("SELECT pg_notify($1, '')", channel_);
+      t.later("INSERT INTO " + schema_ + ".fk_jobs (id, rank, seq, ready_at, token, rec) VALUES (" +
+              detail::bytea_literal(detail::id_key(r.id)) + ", " + std::to_string(rank_of(r)) + ", " +
+              std::to_string(r.sequence) + ", " + std::to_string(ready_at(r)) + ", " +
+              std::to_string(static_cast<std::int64_t>(r.token)) + ", " + detail::bytea_literal(buf) + ")");
+      t.later(notify_sql());
       t.commit();
       events.push_back(detail::event(job_event_kind::posted, r));
     });
@@ -106,7 +117,7 @@ class pg_jobboard : public detail::board_front<pg_jobboard> {
         "list jobs",
         [&](pqxx::connection& c) {
           problems.clear();
-          pqxx::read_transaction t{c};
+          pqxx::nontransaction t{c};  // one statement: one snapshot
           const pqxx::result res =
               t.exec("SELECT id, rec, " + now_sql() + " FROM " + schema_ + ".fk_jobs ORDER BY rank, seq");
           std::vector<job> js;
@@ -134,7 +145,7 @@ class pg_jobboard : public detail::board_front<pg_jobboard> {
     return pool_->run(
         "find a job",
         [&](pqxx::connection& c) -> std::optional<job> {
-          pqxx::read_transaction t{c};
+          pqxx::nontransaction t{c};
           const pqxx::result res =
               t.exec_params("SELECT rec, " + now_sql() + " FROM " + schema_ + ".fk_jobs WHERE id = $1",
                             detail::bytea(detail::id_key(id)));
@@ -155,7 +166,7 @@ class pg_jobboard : public detail::board_front<pg_jobboard> {
     return pool_->run(
         "list the trash",
         [&](pqxx::connection& c) {
-          pqxx::read_transaction t{c};
+          pqxx::nontransaction t{c};
           const pqxx::result res = t.exec("SELECT id, entry FROM " + schema_ + ".fk_trash ORDER BY at, id");
           std::vector<trashed_job> ts;
           for (const pqxx::row& row : res) {
@@ -198,12 +209,11 @@ class pg_jobboard : public detail::board_front<pg_jobboard> {
             std::int64_t now_ns = 0;
             std::optional<std::int64_t> next;
             {
-              pqxx::read_transaction t{c};
+              pqxx::nontransaction t{c};  // one statement, no transaction kept open while asleep
               const pqxx::row row =
                   t.exec1("SELECT n, EXISTS (SELECT 1 FROM " + schema_ +
                           ".fk_jobs WHERE ready_at <= n), (SELECT min(ready_at) FROM " + schema_ +
                           ".fk_jobs WHERE ready_at > n) FROM (SELECT " + now_sql() + " AS n) x");
-              t.commit();
               if (row[1].as<bool>()) return true;
               now_ns = row[0].as<std::int64_t>();
               if (!row[2].is_null()) next = row[2].as<std::int64_t>();
@@ -239,7 +249,7 @@ class pg_jobboard : public detail::board_front<pg_jobboard> {
     pool_->run(
         "verify a claim",
         [&](pqxx::connection& conn) {
-          pqxx::read_transaction t{conn};
+          pqxx::nontransaction t{conn};  // one statement
           check(c, t, false);
         },
         detail::pg_retry::always);
@@ -263,20 +273,21 @@ class pg_jobboard : public detail::board_front<pg_jobboard> {
   friend class detail::board_front<pg_jobboard>;
 
   // The write section detail::board_front runs the claim rules in: one transaction, the job's
-  // row locked by load() (or first_claimable()) until it commits.
+  // row locked by load() (or first_claimable()) until it commits. The statements that read go out
+  // at once (the first with BEGIN); the writes wait for COMMIT and go with it.
   struct section {
     pg_jobboard& b;
-    pqxx::work& t;
+    detail::pg_batched_transaction& t;
     std::optional<job_time> now_;
 
     job_time now() {
-      if (!now_) now_ = detail::from_ns(t.exec1("SELECT " + b.now_sql())[0].as<std::int64_t>());
+      if (!now_) now_ = detail::from_ns(t.exec("SELECT " + b.now_sql())[0][0].as<std::int64_t>());
       return *now_;
     }
     std::optional<detail::job_record> load(const job_id& id) {
-      const pqxx::result res = t.exec_params(
-          "SELECT rec, " + b.now_sql() + " FROM " + b.schema_ + ".fk_jobs WHERE id = $1 FOR UPDATE",
-          detail::bytea(detail::id_key(id)));
+      const pqxx::result res =
+          t.exec("SELECT rec, " + b.now_sql() + " FROM " + b.schema_ +
+                 ".fk_jobs WHERE id = " + detail::bytea_literal(detail::id_key(id)) + " FOR UPDATE");
       if (res.empty()) return std::nullopt;
       if (!now_) now_ = detail::from_ns(res[0][1].as<std::int64_t>());
       return detail::decode_record(id, detail::bytes_of(res[0][0]));
@@ -285,23 +296,23 @@ class pg_jobboard : public detail::board_front<pg_jobboard> {
     void save(const detail::job_record& r) {
       std::string& buf = buffer();
       detail::encode_record(r, buf);
-      t.exec_params("UPDATE " + b.schema_ + ".fk_jobs SET ready_at = $2, token = $3, rec = $4 WHERE id = $1",
-                    detail::bytea(detail::id_key(r.id)), ready_at(r), static_cast<std::int64_t>(r.token),
-                    detail::bytea(buf));
+      t.later("UPDATE " + b.schema_ + ".fk_jobs SET ready_at = " + std::to_string(ready_at(r)) +
+              ", token = " + std::to_string(static_cast<std::int64_t>(r.token)) + ", rec = " +
+              detail::bytea_literal(buf) + " WHERE id = " + detail::bytea_literal(detail::id_key(r.id)));
       // Nobody's claim: claimable now or when a back-off ends. Waiters look again at the commit.
-      if (r.owner.empty()) t.exec_params("SELECT pg_notify($1, '')", b.channel_);
+      if (r.owner.empty()) t.later(b.notify_sql());
     }
     void remove(const detail::job_record& r) {
-      t.exec_params("DELETE FROM " + b.schema_ + ".fk_jobs WHERE id = $1",
-                    detail::bytea(detail::id_key(r.id)));
+      t.later("DELETE FROM " + b.schema_ +
+              ".fk_jobs WHERE id = " + detail::bytea_literal(detail::id_key(r.id)));
     }
     void trash(const detail::job_record& r, job_time now, std::string_view by, std::string_view reason) {
       std::string entry;
       detail::encode_trash_entry(r, now, by, reason, buffer(), entry);
-      t.exec_params("INSERT INTO " + b.schema_ +
-                        ".fk_trash (id, at, entry) VALUES ($1, $2, $3) "
-                        "ON CONFLICT (id) DO UPDATE SET at = excluded.at, entry = excluded.entry",
-                    detail::bytea(detail::id_key(r.id)), detail::to_ns(now), detail::bytea(entry));
+      t.later("INSERT INTO " + b.schema_ + ".fk_trash (id, at, entry) VALUES (" +
+              detail::bytea_literal(detail::id_key(r.id)) + ", " + std::to_string(detail::to_ns(now)) + ", " +
+              detail::bytea_literal(entry) +
+              ") ON CONFLICT (id) DO UPDATE SET at = excluded.at, entry = excluded.entry");
       remove(r);
     }
     std::vector<job_id> purge_trash() {
@@ -310,16 +321,19 @@ class pg_jobboard : public detail::board_front<pg_jobboard> {
         if (const auto id = detail::id_from_key(detail::bytes_of(row[0]))) ids.push_back(*id);
       return ids;
     }
-    void release_expired(job_time) {}  // claimable is ready_at <= now: nothing to move
     // The first claimable job in job order that no other transaction holds (SKIP LOCKED): racing
-    // claimers take different jobs without waiting. Corrupt records are passed by and reported.
-    std::optional<detail::job_record> first_claimable(job_time now, std::vector<job_event>& events) {
+    // claimers take different jobs without waiting. It is judged by the server's now(), read in
+    // the same statement (claimable is ready_at <= now: expired claims need no release).
+    // Corrupt records are passed by and reported.
+    std::optional<detail::job_record> first_claimable(std::vector<job_event>& events) {
       for (std::int64_t skip = 0;; ++skip) {
-        const pqxx::result res = t.exec_params("SELECT id, rec FROM " + b.schema_ +
-                                                   ".fk_jobs WHERE ready_at <= $1 ORDER BY rank, seq "
-                                                   "LIMIT 1 OFFSET $2 FOR UPDATE SKIP LOCKED",
-                                               detail::to_ns(now), skip);
+        const pqxx::result res =
+            t.exec("SELECT id, rec, " + b.now_sql() + " FROM " + b.schema_ +
+                   ".fk_jobs WHERE ready_at <= " + b.now_sql() + " ORDER BY rank, seq LIMIT 1 OFFSET " +
+                   std::to_string(skip) + " FOR UPDATE SKIP LOCKED");
         if (res.empty()) return std::nullopt;
+        const job_time now = detail::from_ns(res[0][2].as<std::int64_t>());
+        now_ = now;
         const auto id = detail::id_from_key(detail::bytes_of(res[0][0]));
         if (!id) continue;
         try {
@@ -335,7 +349,7 @@ class pg_jobboard : public detail::board_front<pg_jobboard> {
   template <class F>
   auto write(F&& f) {
     return pool_->run("change a job", [&](pqxx::connection& c) {
-      pqxx::work t{c};
+      detail::pg_batched_transaction t{c, begin_};
       section w{*this, t, std::nullopt};
       if constexpr (std::is_void_v<decltype(f(w))>) {
         f(w);
@@ -372,6 +386,9 @@ class pg_jobboard : public detail::board_front<pg_jobboard> {
                         detail::from_ns(res[0][1].as<std::int64_t>()));
   }
 
+  // Wakes the board's waiters when the transaction it is part of commits.
+  std::string notify_sql() const { return "SELECT pg_notify('" + channel_ + "', '')"; }
+
   // The time a statement judges by: the server's, or the test clock's as a literal.
   std::string now_sql() const {
     if (manual_) return "(" + std::to_string(detail::to_ns(manual_->now())) + "::bigint)";
@@ -402,7 +419,8 @@ class pg_jobboard : public detail::board_front<pg_jobboard> {
   std::shared_ptr<detail::pg_pool> pool_;
   manual_clock* manual_ = nullptr;
   board_clock clock_;
-  std::string channel_;
+  std::string channel_;  // fk_jobs_<schema>: a checked name, safe to inline
+  std::string begin_;    // how a change's transaction begins (see synchronous_commit)
   std::atomic<std::size_t> sleepers_{0};
   detail::clock_watch watch_;  // last: gone before what a wake touches
 };

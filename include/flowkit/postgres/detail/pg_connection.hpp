@@ -217,6 +217,94 @@ class pg_pool {
 inline pqxx::binarystring bytea(std::string_view s) { return pqxx::binarystring{s.data(), s.size()}; }
 inline std::string bytes_of(const pqxx::field& f) { return pqxx::binarystring{f}.str(); }
 
+// Bytes as a bytea literal in a statement's text: hex digits only, so nothing needs escaping, and
+// it reads the same whatever standard_conforming_strings says.
+inline std::string bytea_literal(std::string_view bytes) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string s;
+  s.reserve(bytes.size() * 2 + 20);
+  s += "decode('";
+  for (const char ch : bytes) {
+    const auto b = static_cast<unsigned char>(ch);
+    s += digits[b >> 4];
+    s += digits[b & 0xf];
+  }
+  s += "','hex')";
+  return s;
+}
+
+// One write transaction in as few round trips as its statements allow: BEGIN travels with the
+// first statement whose result is read (exec), and the statements whose results are not read
+// (later) travel with COMMIT. A claim or a consume is two round trips so. Several statements in
+// one message cannot take parameters: values are inlined (integers, bytea_literal, names checked
+// by check_schema_name).
+//
+// It keeps what pg_pool::run relies on: an error or a drop before the COMMIT message rolls the
+// transaction back (ROLLBACK when the object goes uncommitted, or the server's when the session
+// ends); a drop while the COMMIT message is out is pqxx::in_doubt_error; and a connection found
+// broken is never made again under the transaction (libpqxx 6 would, on the next statement, and
+// run it outside the transaction): that is pqxx::broken_connection.
+class pg_batched_transaction {
+ public:
+  // begin: the statement(s) that open the transaction ("BEGIN", perhaps with SET LOCAL ...).
+  explicit pg_batched_transaction(pqxx::connection& c, std::string begin = "BEGIN")
+      : c_(c), begin_(std::move(begin)) {}
+  pg_batched_transaction(const pg_batched_transaction&) = delete;
+  pg_batched_transaction& operator=(const pg_batched_transaction&) = delete;
+  ~pg_batched_transaction() {
+    if (!begun_ || ended_) return;
+    try {
+      if (c_.is_open()) send("ROLLBACK");
+    } catch (...) {
+      // The session is gone or going: the server rolls the transaction back.
+    }
+  }
+
+  // Runs one statement in the transaction now, and returns its result.
+  pqxx::result exec(const std::string& sql) {
+    if (begun_) return send(sql);
+    begun_ = true;
+    return send(begin_ + "; " + sql);
+  }
+  // Queues one statement whose result is not read: it is sent with COMMIT.
+  void later(std::string_view sql) {
+    pending_ += sql;
+    pending_ += "; ";
+  }
+  // Sends what is queued and COMMIT, in one message. Nothing is sent if nothing was.
+  void commit() {
+    if (!begun_ && pending_.empty()) {
+      ended_ = true;
+      return;
+    }
+    std::string sql = begun_ ? std::move(pending_) : begin_ + "; " + pending_;
+    begun_ = true;
+    sql += "COMMIT";
+    try {
+      send(sql);
+    } catch (const pqxx::broken_connection& e) {
+      ended_ = true;
+      throw pqxx::in_doubt_error{e.what()};
+    } catch (const pqxx::sql_error& e) {
+      if (!connection_gone(e)) throw;  // a statement failed: nothing committed, ROLLBACK follows
+      ended_ = true;
+      throw pqxx::in_doubt_error{e.what()};
+    }
+    ended_ = true;
+  }
+
+ private:
+  pqxx::result send(const std::string& sql) {
+    if (!c_.is_open()) throw pqxx::broken_connection{"flowkit: the connection broke mid-transaction"};
+    pqxx::nontransaction n{c_};
+    return n.exec(sql);
+  }
+
+  pqxx::connection& c_;
+  std::string begin_, pending_;
+  bool begun_ = false, ended_ = false;
+};
+
 // The server's clock in nanoseconds since the epoch (microsecond resolution): the time claims
 // are judged by, the same for every machine. now() is the transaction's start, fixed within it.
 inline constexpr std::string_view server_now_ns = "((extract(epoch from now()) * 1000000)::bigint * 1000)";

@@ -302,6 +302,46 @@ TEST_CASE(
   c.stop();
 }
 
+namespace {
+// A board whose extend() waits at a gate first, as one reconnecting to its database would.
+class slow_extend_board : public fk::memory_jobboard {
+ public:
+  using fk::memory_jobboard::memory_jobboard;
+  gate at_extend;
+  template <class Rep, class Period>
+  void extend(fk::claim& c, std::chrono::duration<Rep, Period> ttl) {
+    at_extend.pass();
+    fk::memory_jobboard::extend(c, ttl);
+  }
+};
+}  // namespace
+
+TEST_CASE("a heartbeat waiting for the board holds up no job: a job ends meanwhile, its claim no loss",
+          "[conductor]") {
+  task_hooks hooks;
+  hooks.block_at = 1;
+  fk::manual_clock clock;
+  slow_extend_board board{{.clock = clock}};
+  fk::memory_backend store;
+  const auto id = post_work(board, "job");
+  event_log events;
+  fk::conductor c{board, store, fk::flows<fk::test::work_job>{fk::test::work_flow()}, quick()};
+  c.listen(std::ref(events));
+  std::jthread running{[&] { c.run(); }};
+  hooks.at_block.wait_until_waiting(1);
+  clock.advance(10s);  // a heartbeat is due: it waits in extend()
+  board.at_extend.wait_until_waiting(1);
+  hooks.at_block.open();  // the job finishes while the heartbeat waits
+  events.wait_for(fk::conductor_event_kind::consumed);
+  CHECK_THROWS_AS(board.get(id), fk::job_not_found);  // consumed: gone from the board
+  board.at_extend.open();                             // the late extend finds the claim gone: not a loss
+  c.stop();
+  running.join();
+  CHECK(events.count(fk::conductor_event_kind::claim_lost) == 0);
+  CHECK(events.count(fk::conductor_event_kind::extended) == 0);
+  CHECK(events.count(fk::conductor_event_kind::error) == 0);
+}
+
 TEST_CASE("max_jobs jobs run at once, each on its own thread", "[conductor]") {
   task_hooks hooks;
   hooks.block_at = 2;

@@ -37,6 +37,7 @@
 #include <exception>
 #include <functional>
 #include <list>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -209,7 +210,7 @@ class conductor {
   void stop() {
     stop_.request_stop();
     std::lock_guard lk{mu_};
-    for (running_job* r : running_) r->suspend();
+    for (const auto& r : running_) r->suspend();
     beat_.notify_all();
   }
 
@@ -218,12 +219,14 @@ class conductor {
 
  private:
   // A job being run: its claim (the job thread's), the heartbeat's copy of it (extend changes
-  // its expiry), and how to stop its engine.
+  // its expiry), and how to stop its engine. Shared with the heartbeat, which extends claims
+  // without holding mu_ (an extend may wait for a board that is away).
   struct running_job {
     claim held;
     claim beat;
     job snapshot;
     std::atomic<bool> lost{false};
+    std::atomic<bool> ending{false};  // the job thread is ending the claim: no more heartbeats
     std::mutex engine_mu;
     std::function<void()> suspend_engine;  // set while an engine runs
     void suspend() {
@@ -300,21 +303,23 @@ class conductor {
   }
 
   void run_job(claimed_job cj) {
-    running_job r;
+    const auto shared = std::make_shared<running_job>();
+    running_job& r = *shared;
     r.held = cj.claim;
     r.beat = cj.claim;
     r.snapshot = std::move(cj.job);
     const job& j = r.snapshot;
     {
       std::lock_guard lk{mu_};
-      running_.push_back(&r);
+      running_.push_back(shared);
     }
     struct unregister {
       conductor* c;
       running_job* r;
       ~unregister() {
         std::lock_guard lk{c->mu_};
-        c->running_.erase(std::find(c->running_.begin(), c->running_.end(), r));
+        c->running_.erase(std::find_if(c->running_.begin(), c->running_.end(),
+                                       [&](const auto& held) { return held.get() == r; }));
       }
     } on_exit{this, &r};
 
@@ -432,6 +437,7 @@ class conductor {
   // ----- ending a job: each tells the listeners, and a claim found lost is reported as such -----
 
   void consume(running_job& r, flow_state outcome) {
+    r.ending = true;
     try {
       board_->consume(r.held);
       tell(event(conductor_event_kind::consumed, r, {}, outcome));
@@ -452,6 +458,7 @@ class conductor {
   }
 
   void abandon(running_job& r, std::string why, std::chrono::milliseconds retry_after) {
+    r.ending = true;
     try {
       board_->abandon(r.held, why, retry_after);
       tell(event(conductor_event_kind::abandoned, r,
@@ -466,6 +473,7 @@ class conductor {
   }
 
   void trash(running_job& r, std::string why) {
+    r.ending = true;
     try {
       board_->trash(r.held, why);
       tell(event(conductor_event_kind::trashed, r, std::move(why)));
@@ -522,25 +530,33 @@ class conductor {
         continue;
       }
       next = now + opts_.heartbeat;
-      // Under mu_, so that no running_job goes away meanwhile; listeners are told after.
-      for (running_job* r : running_) {
-        if (r->lost) continue;
-        try {
-          board_->extend(r->beat, opts_.claim_ttl);
-          events.push_back(event(conductor_event_kind::extended, *r, {}));
-        } catch (const not_owner& e) {
-          if (!r->lost.exchange(true)) {
-            r->suspend();
-            events.push_back(event(conductor_event_kind::claim_lost, *r, e.what()));
-          }
-        } catch (const std::exception& e) {
-          events.push_back(event(conductor_event_kind::error, *r, std::string{"extend: "} + e.what()));
-        }
-      }
+      // Not under mu_: a board that is away (a database reconnecting) must not hold up the job
+      // threads, which take mu_ to start, to end and to tell listeners.
+      beating_ = running_;
       lk.unlock();
+      for (const auto& r : beating_) beat(*r, events);
+      beating_.clear();
       for (const conductor_event& e : events) tell(e);
       events.clear();
       lk.lock();
+    }
+  }
+
+  // Extends one job's claim. A claim that the job thread ends meanwhile (consumed, say) is no
+  // longer the board's: its not_owner is not a loss.
+  void beat(running_job& r, std::vector<conductor_event>& events) {
+    if (r.lost || r.ending) return;
+    try {
+      board_->extend(r.beat, opts_.claim_ttl);
+      if (!r.ending) events.push_back(event(conductor_event_kind::extended, r, {}));
+    } catch (const not_owner& e) {
+      if (!r.ending && !r.lost.exchange(true)) {
+        r.suspend();
+        events.push_back(event(conductor_event_kind::claim_lost, r, e.what()));
+      }
+    } catch (const std::exception& e) {
+      if (!r.ending)
+        events.push_back(event(conductor_event_kind::error, r, std::string{"extend: "} + e.what()));
     }
   }
 
@@ -554,7 +570,8 @@ class conductor {
   std::mutex mu_;
   std::condition_variable beat_;
   std::condition_variable_any idle_;
-  std::vector<running_job*> running_;
+  std::vector<std::shared_ptr<running_job>> running_;
+  std::vector<std::shared_ptr<running_job>> beating_;  // the heartbeat's copy of running_
   std::vector<conductor_listener> listeners_;
   std::optional<progress_display> progress_;
   std::optional<trace_listener> trace_;

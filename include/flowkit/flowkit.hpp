@@ -12,9 +12,11 @@
 #include <flowkit/engine/executor.hpp>
 #include <flowkit/engine/listener.hpp>
 #include <flowkit/engine/logging_listener.hpp>
+#include <flowkit/engine/progress_display.hpp>
 #include <flowkit/engine/run_result.hpp>
 #include <flowkit/engine/thread_pool.hpp>
 #include <flowkit/engine/timing_listener.hpp>
+#include <flowkit/engine/trace_listener.hpp>
 #include <flowkit/flow/graph_flow.hpp>
 #include <flowkit/flow/linear_flow.hpp>
 #include <flowkit/flow/link.hpp>

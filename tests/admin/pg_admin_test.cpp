@@ -42,7 +42,7 @@ TEST_CASE("flowkit-admin reads and repairs a board and store on a postgresql URL
   fk::pg_backend store{url, {.schema = schema.name()}};
   const fk::job_id claimed =
       board.post("order 1", "checkout", fk::store<"order_id">(1), fk::job_priority::high);
-  board.post("order 2", "checkout", fk::store<"order_id">(2));
+  const fk::job_id second = board.post("order 2", "checkout", fk::store<"order_id">(2));
   board.claim(claimed, "worker-1", 1h);
   store.open_run({"run-1", "orders", "checkout", 7, {}});
 
@@ -70,7 +70,29 @@ TEST_CASE("flowkit-admin reads and repairs a board and store on a postgresql URL
   const outcome stats = admin({"board", "stats", url, "--schema", schema.name(), "--json"});
   REQUIRE(stats.code == 0);
   CHECK(stats.doc().at("board").at("jobs") == 2);
+  CHECK(stats.doc().at("board").at("corrupt_records").empty());
   CHECK(stats.doc().at("store").at("runs") == 1);
+
+  // A job record that does not decode is counted and named, as on an LMDB file.
+  {
+    pqxx::connection c{url};
+    pqxx::work w{c};
+    w.exec("UPDATE " + schema.name() +
+           ".fk_jobs SET rec = '\\xdeadbeef'::bytea WHERE seq = (SELECT max(seq) FROM " + schema.name() +
+           ".fk_jobs)");
+    w.commit();
+  }
+  const outcome damaged = admin({"board", "stats", url, "--schema", schema.name(), "--json"});
+  INFO(damaged.err);
+  REQUIRE(damaged.code == 0);
+  const json on_board = damaged.doc().at("board");
+  CHECK(on_board.at("jobs") == 2);
+  CHECK(on_board.at("corrupt") == 1);
+  REQUIRE(on_board.at("corrupt_records").size() == 1);
+  CHECK(on_board["corrupt_records"][0].at("id") == second.str());
+  CHECK_THAT(on_board["corrupt_records"][0].at("error").get<std::string>(), Catch::Contains("corrupt"));
+  const outcome table = admin({"board", "stats", url, "--schema", schema.name()});
+  CHECK(table.out.find("corrupt: ") != std::string::npos);
 }
 
 TEST_CASE("flowkit-admin on a postgresql URL refuses what is not there and creates nothing",

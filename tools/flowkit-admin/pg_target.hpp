@@ -96,6 +96,9 @@ inline int board_stats(pg_target& target, const output& o) {
   std::map<std::string, std::size_t> runs_by_state;
   for (const flow_detail& f : runs) ++runs_by_state[std::string{to_string(f.state)}];
   const std::size_t logbooks = store.logbooks().size();
+  json records = json::array();  // as LMDB's board stats: each record that does not decode
+  for (const job_event& e : corrupt)
+    records.push_back(json{{"id", e.job.str()}, {"error", one_line(e.detail)}});
   if (o.as_json) {
     json states = json::object();
     for (const auto& [state, n] : runs_by_state) states[state] = n;
@@ -106,7 +109,8 @@ inline int board_stats(pg_target& target, const output& o) {
               {{"jobs", jobs.size() + corrupt.size()},
                {"by_state", {{"UNCLAIMED", by_state["UNCLAIMED"]}, {"CLAIMED", by_state["CLAIMED"]}}},
                {"trash", trash},
-               {"corrupt", corrupt.size()}}},
+               {"corrupt", corrupt.size()},
+               {"corrupt_records", std::move(records)}}},
              {"store", {{"runs", runs.size()}, {"logbooks", logbooks}, {"by_state", std::move(states)}}}});
     return success;
   }
@@ -125,6 +129,7 @@ inline int board_stats(pg_target& target, const output& o) {
         concat(std::to_string(runs.size()), states.empty() ? std::string{} : concat(" (", states, ")")));
   f.add("logbooks", std::to_string(logbooks));
   f.print(o.out);
+  for (const auto& rec : records) o.out << "corrupt: " << rec["error"].get<std::string>() << '\n';
   return success;
 }
 

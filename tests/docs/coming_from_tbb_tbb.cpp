@@ -37,7 +37,7 @@ double with_tbb(int order_id) {
   return total;
 }
 
-double with_flowkit(int order_id) {
+auto diamond_flow() {
   // snippet: flowkit
   auto amount =
       fk::task<"amount">(fk::inputs<"order_id">, fk::outputs<"amount">, [](int id) { return id * 2.5; });
@@ -49,6 +49,13 @@ double with_flowkit(int order_id) {
 
   // The edges come from the names: amount -> {tax, shipping} -> sum.
   auto diamond = fk::graph_flow<"diamond">(amount, tax, shipping, sum);
+  // end snippet
+  return diamond;
+}
+
+double with_flowkit(int order_id) {
+  auto diamond = diamond_flow();
+  // snippet: flowkit_run
   fk::engine eng{diamond, fk::store<"order_id">(order_id)};
   fk::thread_pool pool{2};
   auto r = eng.run(pool);           // tax and shipping in parallel
@@ -70,14 +77,7 @@ struct tbb_executor {
 // end snippet
 
 double on_tbb_arena(int order_id) {
-  auto amount =
-      fk::task<"amount">(fk::inputs<"order_id">, fk::outputs<"amount">, [](int id) { return id * 2.5; });
-  auto tax = fk::task<"tax">(fk::inputs<"amount">, fk::outputs<"tax">, [](double a) { return a * 0.2; });
-  auto shipping = fk::task<"shipping">(fk::inputs<"amount">, fk::outputs<"shipping">,
-                                       [](double a) { return a > 100 ? 0.0 : 4.9; });
-  auto sum = fk::task<"sum">(fk::inputs<"tax", "shipping">, fk::outputs<"total">,
-                             [](double tax, double shipping) { return tax + shipping; });
-  auto diamond = fk::graph_flow<"diamond">(amount, tax, shipping, sum);
+  auto diamond = diamond_flow();
   // snippet: on_tbb_arena
   oneapi::tbb::task_arena arena{2};
   oneapi::tbb::task_group group;

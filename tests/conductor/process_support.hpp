@@ -91,6 +91,17 @@ class conductor_process {
     in_ = -1;
   }
   void kill(int sig) { REQUIRE(::kill(pid_, sig) == 0); }
+  // Stops it with SIGSTOP and returns once it is stopped: kill() returns before the signal has
+  // taken effect, and until then the process runs on (and may, say, take a lock).
+  void stop() {
+    kill(SIGSTOP);
+    int status = 0;
+    pid_t got;
+    while ((got = ::waitpid(pid_, &status, WUNTRACED)) < 0 && errno == EINTR) {
+    }
+    REQUIRE(got == pid_);
+    REQUIRE(WIFSTOPPED(status));
+  }
   int join() {
     joined_ = true;
     return flowkit::test::join(pid_);

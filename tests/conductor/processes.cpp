@@ -57,7 +57,7 @@ namespace {
 void stop_outside_write(conductor_process& p, const std::filesystem::path& file) {
   fk::lmdb_jobboard board{file, {.must_exist = true}};
   for (int attempt = 0; attempt < 100; ++attempt) {
-    p.kill(SIGSTOP);
+    p.stop();
     auto probe = std::async(std::launch::async, [&] { board.environment()->write([](auto&) {}); });
     if (probe.wait_for(500ms) == std::future_status::ready) {
       probe.get();

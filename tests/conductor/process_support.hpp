@@ -151,7 +151,14 @@ void read_until(std::vector<conductor_process*> ps, OnLine&& on_line) {
     REQUIRE_FALSE(fds.empty());
     const auto left =
         std::chrono::duration_cast<std::chrono::milliseconds>(give_up - std::chrono::steady_clock::now());
-    REQUIRE(left.count() > 0);  // a minute without the awaited line: something hangs
+    if (left.count() <= 0) {
+      std::string said;
+      for (const conductor_process* p : ps) {
+        said += p->name() + ":\n";
+        for (const auto& l : p->all_lines()) said += "  " + l + '\n';
+      }
+      FAIL("a minute without the awaited line: something hangs. The processes said:\n" << said);
+    }
     const int ready = ::poll(fds.data(), fds.size(), static_cast<int>(left.count()));
     if (ready < 0 && errno == EINTR) continue;
     REQUIRE(ready >= 0);

@@ -183,6 +183,17 @@ inline file_facts read_file_facts(const std::string& data_file) {
   return facts;
 }
 
+// A job record that does not decode, as --json shows it (jobs list, board stats): its id and
+// the error, on one line.
+inline json corrupt_record_json(std::string_view id, std::string_view error) {
+  return json{{"id", id}, {"error", one_line(error)}};
+}
+
+// board stats' table ends with a line per record that does not decode.
+inline void print_corrupt_records(const json& records, std::ostream& out) {
+  for (const auto& rec : records) out << "corrupt: " << rec["error"].get<std::string>() << '\n';
+}
+
 }  // namespace detail
 
 // jobs list: every job on the board, in the board's order (priority, then oldest).
@@ -198,7 +209,7 @@ inline int jobs_list(auto& file, const output& o) {
     json doc{{"jobs", json::array()}, {"corrupt", json::array()}};
     for (const job& j : jobs) doc["jobs"].push_back(detail::job_summary(j));
     for (const job_event& e : corrupt)
-      doc["corrupt"].push_back(json{{"id", e.job.str()}, {"error", one_line(e.detail)}});
+      doc["corrupt"].push_back(detail::corrupt_record_json(e.job.str(), e.detail));
     o.write(doc);
     return success;
   }
@@ -437,8 +448,7 @@ inline int board_stats(admin_file& file, const output& o) {
     for (const job& j : board->jobs()) ++by_state[std::string{to_string(j.state())}];
     const std::vector<corrupt_job> corrupt = board->check();
     json records = json::array();
-    for (const corrupt_job& e : corrupt)
-      records.push_back(json{{"id", e.job_id()}, {"error", one_line(e.what())}});
+    for (const corrupt_job& e : corrupt) records.push_back(detail::corrupt_record_json(e.job_id(), e.what()));
     board_doc = json{{"jobs", board->size()},
                      {"by_state", {{"UNCLAIMED", by_state["UNCLAIMED"]}, {"CLAIMED", by_state["CLAIMED"]}}},
                      {"trash", board->trashed().size()},
@@ -492,9 +502,7 @@ inline int board_stats(admin_file& file, const output& o) {
     f.add("runs", "- (no checkpoint store in this file)");
   }
   f.print(o.out);
-  if (board)
-    for (const auto& rec : board_doc["corrupt_records"])
-      o.out << "corrupt: " << rec["error"].get<std::string>() << '\n';
+  if (board) detail::print_corrupt_records(board_doc["corrupt_records"], o.out);
   return success;
 }
 

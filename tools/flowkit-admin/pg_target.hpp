@@ -97,8 +97,7 @@ inline int board_stats(pg_target& target, const output& o) {
   for (const flow_detail& f : runs) ++runs_by_state[std::string{to_string(f.state)}];
   const std::size_t logbooks = store.logbooks().size();
   json records = json::array();  // as LMDB's board stats: each record that does not decode
-  for (const job_event& e : corrupt)
-    records.push_back(json{{"id", e.job.str()}, {"error", one_line(e.detail)}});
+  for (const job_event& e : corrupt) records.push_back(detail::corrupt_record_json(e.job.str(), e.detail));
   if (o.as_json) {
     json states = json::object();
     for (const auto& [state, n] : runs_by_state) states[state] = n;
@@ -129,7 +128,7 @@ inline int board_stats(pg_target& target, const output& o) {
         concat(std::to_string(runs.size()), states.empty() ? std::string{} : concat(" (", states, ")")));
   f.add("logbooks", std::to_string(logbooks));
   f.print(o.out);
-  for (const auto& rec : records) o.out << "corrupt: " << rec["error"].get<std::string>() << '\n';
+  detail::print_corrupt_records(records, o.out);
   return success;
 }
 

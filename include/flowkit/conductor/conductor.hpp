@@ -512,6 +512,7 @@ class conductor {
   // clock: with a manual clock, an advance wakes this loop. It also ends run_for() at its deadline.
   void heartbeat_loop(std::optional<std::chrono::steady_clock::time_point> deadline, job_time next) {
     std::vector<conductor_event> events;
+    std::vector<std::shared_ptr<running_job>> beating;  // running_ as it was at this beat
     std::unique_lock lk{mu_};
     while (!stopping()) {
       if (deadline && std::chrono::steady_clock::now() >= *deadline) {
@@ -532,10 +533,10 @@ class conductor {
       next = now + opts_.heartbeat;
       // Not under mu_: a board that is away (a database reconnecting) must not hold up the job
       // threads, which take mu_ to start, to end and to tell listeners.
-      beating_ = running_;
+      beating = running_;
       lk.unlock();
-      for (const auto& r : beating_) beat(*r, events);
-      beating_.clear();
+      for (const auto& r : beating) beat(*r, events);
+      beating.clear();
       for (const conductor_event& e : events) tell(e);
       events.clear();
       lk.lock();
@@ -571,7 +572,6 @@ class conductor {
   std::condition_variable beat_;
   std::condition_variable_any idle_;
   std::vector<std::shared_ptr<running_job>> running_;
-  std::vector<std::shared_ptr<running_job>> beating_;  // the heartbeat's copy of running_
   std::vector<conductor_listener> listeners_;
   std::optional<progress_display> progress_;
   std::optional<trace_listener> trace_;
